@@ -1,0 +1,219 @@
+"""`csi`: the command line of the centre's staff.
+
+Heavy libraries (polars, duckdb, prefect…) are imported inside the commands so that
+`csi --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="csi",
+    help=(
+        "Rapport d'activité annuel (annexe 3) d'un centre de santé infirmier, à partir des "
+        "exports de facturation et de soins. L'entrepôt est un fichier DuckDB : "
+        "data/warehouse.duckdb par défaut (option --db ou variable CSI_DB)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="CSI_DB",
+        help="Fichier de l'entrepôt DuckDB (défaut : data/warehouse.duckdb).",
+        show_default=False,
+    ),
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Profil d'import : nom d'un profil fourni (canonical, …) ou chemin d'un fichier "
+        "YAML décrivant l'export de votre logiciel.",
+    ),
+]
+YearOption = Annotated[int, typer.Option("--year", help="Année civile du rapport (AAAA).")]
+OutOption = Annotated[
+    Path, typer.Option("--out", help="Dossier où écrire les rapports (un sous-dossier par centre).")
+]
+FormatOption = Annotated[
+    str, typer.Option("--format", help="Formats séparés par des virgules : json, html.")
+]
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from pipeline.render import FORMATS
+
+    chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        _fail(
+            f"Format inconnu : {', '.join(unknown) or '(aucun)'}. Formats : {', '.join(FORMATS)}."
+        )
+    return chosen
+
+
+def _fail(message: str, code: int = 2) -> None:
+    _console(stderr=True).print(f"[bold red]Erreur :[/] {message}")
+    raise typer.Exit(code)
+
+
+def _refuse(error, extract_dir: Path, db: Path | None) -> None:
+    from pipeline.steps import write_rejection
+
+    console = _console(stderr=True)
+    console.print(f"[bold red]{error.summary}[/]")
+    for finding in error.findings[:30]:
+        console.print(f"  • {finding.describe()}", markup=False)
+    if len(error.findings) > 30:
+        console.print(f"  … et {len(error.findings) - 30} autre(s).")
+    folder = write_rejection(error, extract_dir, db)
+    console.print(
+        f"Rien n'a été chargé : l'entrepôt est inchangé. Détail complet et lignes rejetées : "
+        f"{folder}",
+        markup=False,
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    extract_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Dossier de l'extraction (billing*, patients*, episodes*, centre*.yaml)."
+        ),
+    ],
+    db: DbOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Valider puis charger une extraction dans l'entrepôt (tout ou rien).
+
+    Une extraction qui repète des lignes déjà chargées les remplace (la plus récente
+    l'emporte) ; recharger la même extraction ne change rien.
+    """
+    from pipeline.errors import InputError
+    from pipeline.steps import ingest as run_ingest
+
+    try:
+        summary = run_ingest(extract_dir, db, profile)
+    except InputError as error:
+        _refuse(error, extract_dir, db)
+    _console().print(
+        f"Chargement n° {summary.load_id} : {summary.rows_read} lignes lues, "
+        f"{summary.rows_inserted} ajoutées, {summary.rows_replaced} remplacées, "
+        f"{summary.rows_unchanged} inchangées."
+    )
+
+
+@app.command()
+def report(
+    year: YearOption,
+    centre: Annotated[
+        str | None,
+        typer.Option(
+            "--centre", help="FINESS du centre (défaut : tous les centres de l'entrepôt)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    out: OutOption = Path("reports"),
+    format: FormatOption = "json,html",
+) -> None:
+    """Écrire le rapport annuel : DOSSIER/<finess>/<année>/annexe3.json, .html…"""
+    from pipeline.errors import UsageError
+    from pipeline.steps import report as run_report
+
+    try:
+        paths = run_report(year, centre, db, out, _formats(format))
+    except UsageError as error:
+        _fail(str(error))
+    for path in paths:
+        _console().print(f"Écrit : {path}", markup=False)
+
+
+@app.command()
+def run(
+    extract_dir: Annotated[Path, typer.Argument(help="Dossier de l'extraction à charger.")],
+    year: YearOption,
+    db: DbOption = None,
+    profile: ProfileOption = None,
+    out: OutOption = Path("reports"),
+    format: FormatOption = "json,html",
+) -> None:
+    """Charger l'extraction puis produire le rapport, en un seul flux Prefect."""
+    from pipeline.errors import InputError, UsageError
+
+    formats = _formats(format)
+    try:
+        from pipeline.flows import monthly_flow
+
+        result = monthly_flow(
+            str(extract_dir), year, str(db) if db else None, profile, str(out), formats
+        )
+    except InputError as error:
+        _refuse(error, extract_dir, db)
+    except UsageError as error:
+        _fail(str(error))
+    load = result["load"]
+    _console().print(
+        f"Chargement n° {load['load_id']} : {load['rows_read']} lignes lues, "
+        f"{load['rows_inserted']} ajoutées, {load['rows_replaced']} remplacées."
+    )
+    for path in result["reports"]:
+        _console().print(f"Écrit : {path}", markup=False)
+
+
+@app.command()
+def serve(
+    extract_dir: Annotated[
+        Path, typer.Argument(help="Dossier où le logiciel dépose l'extraction du mois.")
+    ],
+    db: DbOption = None,
+    profile: ProfileOption = None,
+    out: OutOption = Path("reports"),
+    cron: Annotated[str, typer.Option(help="Planification cron.")] = "0 6 1 * *",
+) -> None:
+    """Enregistrer le traitement mensuel (le 1er du mois) auprès d'un serveur Prefect.
+
+    Pour les centres qui font tourner un serveur Prefect ou Prefect Cloud
+    (PREFECT_API_URL) ; la commande reste active et exécute les traitements planifiés.
+    """
+    from pipeline.flows import monthly_flow
+
+    monthly_flow.serve(
+        name="csi-mensuel",
+        cron=cron,
+        parameters={
+            "extract_dir": str(extract_dir.resolve()),
+            "db": str(db.resolve()) if db else None,
+            "profile": profile,
+            "out": str(out.resolve()),
+        },
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _console(stderr=True).print("Interrompu : l'entrepôt est resté dans son état précédent.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Parse text columns into the canonical types, reporting every value that won't parse.
+
+Polars only casts ISO text to dates, so every format is parsed explicitly with the
+profile's formats. A value that is present but does not parse is a finding naming its
+file, row and column: the whole extract is then refused (data-contract.md, "Bad input").
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline.canonical import TABLES, Column, Kind
+from pipeline.errors import Finding
+from pipeline.profiles import FileFormat
+from pipeline.readers import FILE, ROW
+
+MAX_FINDINGS_PER_COLUMN = 20
+
+_TRUE = ("true", "1", "oui", "o", "vrai", "yes", "y", "x")
+_FALSE = ("false", "0", "non", "n", "faux", "no")
+
+_RULES = {
+    Kind.INTEGER: "nombre entier attendu",
+    Kind.DECIMAL: "nombre attendu (chiffres, virgule ou point décimal)",
+    Kind.DATE: "date impossible ou mal écrite (format attendu : {date_format})",
+    Kind.TIME: "heure impossible ou mal écrite (attendu HH:MM entre 00:00 et 23:59)",
+    Kind.BOOLEAN: "oui/non attendu (true/false, oui/non, 1/0)",
+}
+
+
+def _decimal(col: pl.Expr, fmt: FileFormat) -> pl.Expr:
+    text = col.str.replace_all(r"[\s\u00a0\u202f€]", "")
+    if fmt.decimal == ",":
+        text = text.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+    return text.cast(pl.Float64, strict=False)
+
+
+def _date(col: pl.Expr, fmt: FileFormat) -> pl.Expr:
+    # A datetime written by a spreadsheet ("2025-03-01 00:00") keeps its date part.
+    iso = col.str.to_date("%Y-%m-%d", strict=False, exact=False)
+    custom = col.str.to_date(fmt.date_format, strict=False)
+    return custom if fmt.date_format == "%Y-%m-%d" else custom.fill_null(iso)
+
+
+def _time(col: pl.Expr) -> pl.Expr:
+    text = col.str.replace(r"^(\d{1,2})[hH](\d{2})$", "$1:$2").str.replace(
+        r"^(\d{1,2}:\d{2}):\d{2}$", "$1"
+    )
+    text = pl.when(text.str.contains(r"^\d{1,2}:\d{2}$")).then(text).otherwise(None)
+    return text.str.to_time("%H:%M", strict=False)
+
+
+def _boolean(col: pl.Expr) -> pl.Expr:
+    low = col.str.to_lowercase()
+    return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
+
+
+def parse_expr(column: Column, fmt: FileFormat) -> pl.Expr:
+    col = pl.col(column.name)
+    match column.kind:
+        case Kind.TEXT:
+            return col.str.to_uppercase() if column.name == "act_code" else col
+        case Kind.INTEGER:
+            return col.cast(pl.Int64, strict=False)
+        case Kind.DECIMAL:
+            return _decimal(col, fmt)
+        case Kind.DATE:
+            return _date(col, fmt)
+        case Kind.TIME:
+            return _time(col)
+        case Kind.BOOLEAN:
+            return _boolean(col)
+
+
+def coerce(frame: pl.DataFrame, table: str, fmt: FileFormat) -> tuple[pl.DataFrame, list[Finding]]:
+    """Return the typed frame and the findings for values that did not parse."""
+    columns = TABLES[table]
+    typed = frame.with_columns(
+        [parse_expr(c, fmt).alias(f"__typed_{c.name}") for c in columns],
+    )
+    findings: list[Finding] = []
+    for column in columns:
+        if column.kind is Kind.TEXT:
+            continue
+        bad = typed.filter(
+            pl.col(column.name).is_not_null() & pl.col(f"__typed_{column.name}").is_null()
+        )
+        rule = _RULES[column.kind].format(date_format=fmt.date_format.replace("%", ""))
+        for row in bad.head(MAX_FINDINGS_PER_COLUMN).iter_rows(named=True):
+            findings.append(Finding(row[FILE], rule, row[ROW], column.name, row[column.name]))
+    typed = typed.select(
+        [pl.col(f"__typed_{c.name}").alias(c.name) for c in columns] + [pl.col(FILE), pl.col(ROW)]
+    )
+    return typed, findings

@@ -1,0 +1,63 @@
+"""Errors the user can act on.
+
+Bad input never surfaces as a traceback: every rejection is an `InputError` holding
+`Finding`s that name the file, the row (1-based, header excluded), the column and the
+rule, in French, so that the centre's secretary can fix the export at its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason why an input was refused."""
+
+    file: str
+    rule: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def describe(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"ligne {self.row}")
+        if self.column:
+            where.append(f"colonne « {self.column} »")
+        text = ", ".join(where) + f" : {self.rule}"
+        if self.value is not None:
+            text += f" (valeur lue : « {self.value} »)"
+        return text
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        return {
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "rule": self.rule,
+            "value": self.value,
+        }
+
+
+@dataclass
+class InputError(Exception):
+    """An extract (or a register, a profile) that cannot be loaded as it is."""
+
+    summary: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def describe(self, limit: int = 50) -> str:
+        lines = [self.summary]
+        lines += [f"  - {f.describe()}" for f in self.findings[:limit]]
+        if len(self.findings) > limit:
+            lines.append(f"  … et {len(self.findings) - limit} autre(s) problème(s).")
+        return "\n".join(lines)
+
+
+class UsageError(Exception):
+    """A command called in a way that cannot work (missing warehouse, unknown centre…)."""

@@ -1,0 +1,123 @@
+"""French wording of the report: annexe 3's own labels, keyed by the JSON keys."""
+
+from __future__ import annotations
+
+SECTIONS = {
+    "clientele": "1. Informations relatives à la clientèle du centre",
+    "monthly": "2. Informations mensuelles relatives à l'activité du centre de santé",
+    "origin": "Origine des assurés traités par le centre de santé",
+    "acts": "3. Informations relatives aux actes effectués",
+    "hospital_discharge": "Assurés pris en charge dans le cadre d'une sortie d'hospitalisation",
+    "staff": "4. Informations relatives au personnel du centre",
+    "means": "5. Moyens mis en œuvre par le centre optant",
+    "permanence": "6. Moyens mis en œuvre pour la permanence des soins",
+    "prevention": "7. Actions de prévention",
+    "promotion": "8. Actions de promotion de la santé",
+    "training": "9. Actions de formation",
+    "forfait": "Forfait de coordination",
+    "engagements": "Respect des engagements (option de coordination 2003, accord national 2015)",
+    "quality": "Qualité des données",
+}
+
+CLIENTELE = {
+    "insured_patients": "Nombre d'assurés pris en charge",
+    "entries": "Nombre total d'entrées",
+    "aged_75_plus": "Assurés âgés de plus de 75 ans",
+    "aged_75_plus_isolated": "… dont personnes isolées",
+    "active": "Assurés actifs (disposant d'une activité professionnelle)",
+    "minors": "Assurés mineurs",
+    "age_unknown": "Âge inconnu",
+}
+
+REASONS = {
+    "acute": "Affection aiguë (hors maladie chronique)",
+    "chronic": "Affection chronique (y compris les épisodes aigus)",
+    "palliative": "Soins palliatifs",
+}
+
+MONTHLY = {
+    "acute_patients": "Assurés pris en charge pour une affection aiguë",
+    "acute_entries": "Entrées pour une affection aiguë",
+    "chronic_patients": "Assurés pris en charge pour une affection chronique",
+    "chronic_entries": "Entrées pour une affection chronique",
+    "palliative_patients": "Assurés en soins palliatifs",
+    "palliative_entries": "Entrées en soins palliatifs",
+    "unattributed_patients": "Assurés non rattachés à une prise en charge",
+}
+
+MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]  # fmt: skip
+
+REFERRAL_ORIGINS = {
+    "hospital": "Hôpital",
+    "general_practitioner": "Médecin généraliste",
+    "specialist": "Médecin spécialiste",
+    "had": "HAD (hospitalisation à domicile)",
+    "ssiad": "SSIAD",
+    "social_services": "Services sociaux",
+    "self_or_family": "Le patient ou sa famille",
+    "other": "Autre",
+    "unknown": "Inconnue",
+}
+
+ACT_FAMILIES = {
+    "AMI": "AMI",
+    "AMX": "AMX (soins aux patients dépendants)",
+    "AIS": "AIS",
+    "DSI": "DSI / bilans de soins infirmiers",
+    "IFD": "IFD",
+    "IK": "IK",
+    "night": "Majoration de nuit",
+    "sunday_holiday": "Majoration de dimanche et jour férié",
+    "other_majorations": "Autres majorations",
+}
+
+ACT_FIELDS = {
+    "count": "Nombre",
+    "coefficient_total": "Nombre total de coefficients facturés à la caisse",
+    "km": "Kilomètres facturés",
+    "amount_eur": "Montant facturé (€)",
+    "by_coefficient": "Ventilation par coefficient",
+    "by_code": "Détail par code",
+}
+
+CARE_TYPES = {
+    "palliative": "Soins palliatifs",
+    "chemotherapy": "Chimiothérapie",
+    "other": "Autre, à préciser",
+    "unknown": "Non renseigné",
+}
+
+DURATION = {
+    "total": "Durée totale (jours)",
+    "mean": "Durée moyenne (jours)",
+    "median": "Durée médiane (jours)",
+    "min": "Durée minimale (jours)",
+    "max": "Durée maximale (jours)",
+}
+
+QUALITY = {
+    "unattributed_lines": "Lignes rattachées à aucune prise en charge (colonne « inconnue »)",
+    "unknown_episode_id": "Lignes citant une prise en charge inconnue pour ce patient "
+    "(rattachées par la date)",
+    "unknown_act_code": "Codes inconnus de la NGAP à la date de l'acte",
+    "missing_coefficient": "Actes sans coefficient",
+    "amount_mismatch": "Montants différents de la valeur NGAP × coefficient × quantité",
+    "night_majoration_daytime": "Majoration de nuit sur un acte réalisé de jour (8h–20h)",
+    "night_majoration_wrong_code": "Majoration de nuit au mauvais code (N : 20h–23h et 5h–8h ; "
+    "MM : 23h–5h)",
+    "night_majoration_without_time": "Majoration de nuit sans heure de l'acte (non vérifiable)",
+    "sunday_majoration_working_day": "Majoration de dimanche ou jour férié un jour ouvré",
+    "sunday_majoration_saturday": "Majoration de dimanche un samedi (admise seulement pour un "
+    "appel urgent à partir de 8h)",
+    "unknown_patient": "Lignes d'un patient absent de l'export des patients",
+    "patient_without_birth_date": "Patients sans date de naissance (comptés en « âge inconnu »)",
+    "discharge_details_missing": "Sorties d'hospitalisation sans établissement, service ou type "
+    "de prise en charge",
+    "nurse_not_in_register": "Infirmières ayant facturé mais absentes du registre du centre",
+    "registered_nurse_without_act": "Infirmières du registre sans aucun acte dans l'année",
+}
+
+UNITS = {"lines": "lignes", "patients": "patients", "nurses": "infirmières", "episodes": "entrées"}

@@ -1,0 +1,252 @@
+"""Assemble the annexe 3 report of one centre × year from the warehouse's SQL models.
+
+Every figure is read from a view of `sql/marts/`, so the analyst who queries the
+warehouse and the report always agree. This module only reshapes rows into the JSON
+contract of annexe3-report.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from pipeline import __version__, labels
+from pipeline.reference import NGAP_FILE, holiday_zone
+from pipeline.resources import reference_file
+
+SCHEMA_VERSION = 1
+ACT_FAMILIES = tuple(labels.ACT_FAMILIES)
+COEFFICIENT_FAMILIES = ("AMI", "AMX", "AIS", "DSI")
+BY_CODE_FAMILIES = ("DSI", "night", "other_majorations")
+REASONS = ("acute", "chronic", "palliative")
+MONTHLY_KEYS = tuple(labels.MONTHLY)
+
+
+def number(value: Any) -> Any:
+    """JSON-friendly numbers: integral values as int, others rounded to 2 decimals."""
+    if isinstance(value, Decimal | float):
+        return int(value) if value == int(value) else round(float(value), 2)
+    return value
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, map(number, row), strict=True)) for row in cursor.fetchall()]
+
+
+def _one(con: duckdb.DuckDBPyConnection, view: str, finess: str, year: int) -> dict[str, Any]:
+    rows = _rows(con, f"select * from {view} where centre_finess = ? and year = ?", [finess, year])
+    return {k: v for k, v in rows[0].items() if k not in ("centre_finess", "year")} if rows else {}
+
+
+def clientele(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, int]:
+    row = _one(con, "clientele", finess, year)
+    return {key: row.get(key, 0) for key in labels.CLIENTELE}
+
+
+def monthly(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[str, int]]:
+    rows = _rows(
+        con,
+        "select * from monthly where centre_finess = ? and year = ? order by month",
+        [finess, year],
+    )
+    by_month = {r["month"]: r for r in rows}
+    return [
+        {"month": m, **{k: by_month.get(m, {}).get(k, 0) for k in MONTHLY_KEYS}}
+        for m in range(1, 13)
+    ]
+
+
+def monthly_totals(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, int]:
+    row = _one(con, "monthly_totals", finess, year)
+    return {key: row.get(key, 0) for key in MONTHLY_KEYS}
+
+
+def _grouped(rows: list[dict[str, Any]], dimension: str, measure: str) -> dict[str, Any]:
+    picked = [r for r in rows if r["dimension"] == dimension]
+    picked.sort(key=lambda r: (-r[measure], str(r["value"])))
+    return {str(r["value"]): r[measure] for r in picked}
+
+
+def origin(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+    rows = _rows(con, "select * from origin where centre_finess = ? and year = ?", [finess, year])
+    return {
+        "by_referral": _grouped(rows, "referral", "patients"),
+        "by_postcode": _grouped(rows, "postcode", "patients"),
+    }
+
+
+def _coefficient_sort_key(text: str) -> tuple[int, float | str]:
+    try:
+        return (0, float(text))
+    except ValueError:
+        return (1, text)
+
+
+def _family_block(family: str, row: dict[str, Any], coefs: dict[str, Any], codes: dict) -> dict:
+    block: dict[str, Any] = {"count": row.get("count", 0)}
+    if family in COEFFICIENT_FAMILIES:
+        block["coefficient_total"] = row.get("coefficient_total") or 0
+        block["by_coefficient"] = {k: coefs[k] for k in sorted(coefs, key=_coefficient_sort_key)}
+    if family == "IK":
+        block["km"] = row.get("km") or 0
+    if family in BY_CODE_FAMILIES:
+        block["by_code"] = dict(sorted(codes.items()))
+    block["amount_eur"] = row.get("amount_eur")
+    return block
+
+
+def acts(
+    con: duckdb.DuckDBPyConnection, finess: str, year: int, scope: str = "all"
+) -> dict[str, Any]:
+    params = [finess, year, scope]
+    where = "where centre_finess = ? and year = ? and scope = ?"
+    totals = {r["family"]: r for r in _rows(con, f"select * from acts {where}", params)}
+    coefs: dict[str, dict[str, Any]] = {f: {} for f in ACT_FAMILIES}
+    for r in _rows(con, f"select * from acts_by_coefficient {where}", params):
+        coefs[r["family"]][r["coefficient"]] = r["count"]
+    codes: dict[str, dict[str, Any]] = {f: {} for f in ACT_FAMILIES}
+    for r in _rows(con, f"select * from acts_by_code {where}", params):
+        codes[r["family"]][r["act_code"]] = r["count"]
+    return {f: _family_block(f, totals.get(f, {}), coefs[f], codes[f]) for f in ACT_FAMILIES}
+
+
+def hospital_discharge(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+    row = _one(con, "hospital_discharge", finess, year)
+    groups = _rows(
+        con,
+        "select * from hospital_discharge_groups where centre_finess = ? and year = ?",
+        [finess, year],
+    )
+    details = con.execute(
+        "select distinct care_detail from int_discharge_episodes where centre_finess = ? "
+        "and year = ? and care_type = 'other' and care_detail is not null order by 1",
+        [finess, year],
+    ).fetchall()
+    return {
+        "patients": row.get("patients", 0),
+        "episodes": row.get("episodes", 0),
+        "by_establishment": _grouped(groups, "establishment", "patients"),
+        "by_service": _grouped(groups, "service", "patients"),
+        "by_care_type": _grouped(groups, "care_type", "patients"),
+        "other_care_details": [d[0] for d in details],
+        "duration_days": {
+            key: row.get(f"duration_{key}") for key in ("total", "mean", "median", "min", "max")
+        },
+        "acts": acts(con, finess, year, scope="hospital_discharge"),
+    }
+
+
+def quality(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+    rows = _rows(
+        con,
+        "select * from quality where centre_finess = ? and year = ? order by finding",
+        [finess, year],
+    )
+    found = {r["finding"]: r for r in rows}
+    counted = con.execute(
+        "select count(*) from int_counted_lines where centre_finess = ? and year = ?",
+        [finess, year],
+    ).fetchone()[0]
+    findings = {
+        key: {
+            "label": label,
+            "count": found.get(key, {}).get("count", 0),
+            "unit": found.get(key, {}).get("unit", "lines"),
+            "share": found.get(key, {}).get("share"),
+            "examples": list(found.get(key, {}).get("examples") or []),
+        }
+        for key, label in labels.QUALITY.items()
+    }
+    return {
+        "counted_lines": counted,
+        "findings_with_issues": sum(1 for f in findings.values() if f["count"]),
+        "findings": findings,
+    }
+
+
+def _sha256_file(name: str) -> str:
+    return hashlib.sha256(reference_file(name).read_bytes()).hexdigest()
+
+
+def inputs(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[str, Any]]:
+    """Every input file that fed this centre × year, with its fingerprint."""
+    return _rows(
+        con,
+        """select distinct f.file_name as file, f.table_name as "table", f.sha256, f.rows,
+                  f.load_id
+           from load_files f
+           join load_file_scopes s on s.load_id = f.load_id and s.file_name = f.file_name
+           where s.centre_finess = ? and (s.year = ? or s.year is null)
+           order by f.load_id, f.file_name""",
+        [finess, year],
+    )
+
+
+def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+    import holidays
+
+    name = con.execute(
+        "select name from register_centres where centre_finess = ? and year = ?", [finess, year]
+    ).fetchone()
+    files = inputs(con, finess, year)
+    fingerprint = hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "centre_finess": finess,
+        "centre_name": name[0] if name else None,
+        "year": year,
+        "holiday_zone": holiday_zone(finess),
+        "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "package_version": __version__,
+        "reference": {
+            "ngap_sha256": _sha256_file(NGAP_FILE),
+            "holidays_version": holidays.__version__,
+        },
+        "inputs_fingerprint": fingerprint,
+        "inputs": files,
+    }
+
+
+def build_report(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+    """The whole report of one centre × year as a JSON-ready dict."""
+    from pipeline.register_sections import build_register_sections
+
+    report: dict[str, Any] = {
+        "meta": meta(con, finess, year),
+        "clientele": clientele(con, finess, year),
+        "monthly": monthly(con, finess, year),
+        "monthly_totals": monthly_totals(con, finess, year),
+        "origin": origin(con, finess, year),
+        "acts": acts(con, finess, year),
+        "hospital_discharge": hospital_discharge(con, finess, year),
+    }
+    report.update(build_register_sections(con, finess, year, unfilled_items(report)))
+    report["quality"] = quality(con, finess, year)
+    return report
+
+
+def unfilled_items(report: dict[str, Any]) -> list[str]:
+    """Annexe 3 items the data could not fill, for the `activity_report` commitment."""
+    missing = []
+    if report["clientele"]["age_unknown"]:
+        missing.append(f"âge inconnu pour {report['clientele']['age_unknown']} assuré(s)")
+    if report["monthly_totals"]["unattributed_patients"]:
+        missing.append(
+            f"{report['monthly_totals']['unattributed_patients']} assuré(s) non rattaché(s) "
+            "à une prise en charge (raison de la venue inconnue)"
+        )
+    if report["origin"]["by_referral"].get("unknown"):
+        missing.append("origine inconnue pour une partie des assurés")
+    return missing
+
+
+def centres_and_years(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    return [
+        tuple(r) for r in con.execute("select * from int_centre_years order by 1, 2").fetchall()
+    ]

@@ -1,0 +1,111 @@
+"""The DuckDB warehouse: canonical tables, reference tables and the SQL models.
+
+Tables hold the latest version of every row (replays applied). The SQL models of
+`sql/` are views over them, so an analyst querying the file and the report read the
+very same figures.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from pipeline.resources import resource_dir
+
+DEFAULT_DB = Path("data") / "warehouse.duckdb"
+LAYERS = ("staging", "intermediate", "marts")
+
+CANONICAL_DDL = [
+    """create table if not exists billing_lines (
+        centre_finess varchar not null, invoice_id varchar not null, line_no integer not null,
+        patient_id varchar not null, nurse_id varchar, act_date date not null, act_time time,
+        act_code varchar not null, coefficient decimal(8, 2), quantity decimal(12, 2) not null,
+        amount_eur decimal(12, 2), status varchar not null, episode_id varchar,
+        row_hash varchar not null, load_id bigint not null,
+        source_file varchar, source_row bigint)""",
+    """create table if not exists patients (
+        centre_finess varchar not null, patient_id varchar not null, birth_date date,
+        sex varchar, occupation varchar, coverage varchar, complementary varchar,
+        lives_alone boolean, postcode varchar,
+        row_hash varchar not null, load_id bigint not null,
+        source_file varchar, source_row bigint)""",
+    """create table if not exists episodes (
+        centre_finess varchar not null, episode_id varchar not null, patient_id varchar not null,
+        start_date date not null, end_date date, reason varchar not null,
+        referral_origin varchar, hospital_discharge boolean not null,
+        discharge_establishment varchar, discharge_finess varchar, discharge_service varchar,
+        discharge_care_type varchar, discharge_care_detail varchar,
+        row_hash varchar not null, load_id bigint not null,
+        source_file varchar, source_row bigint)""",
+    """create table if not exists loads (
+        load_id bigint primary key, started_at timestamp not null, finished_at timestamp,
+        extract_dir varchar, profile varchar, package_version varchar, outcome varchar,
+        rows_read bigint, rows_inserted bigint, rows_replaced bigint, rows_unchanged bigint)""",
+    """create table if not exists load_files (
+        load_id bigint not null, table_name varchar not null, file_name varchar not null,
+        sha256 varchar not null, rows bigint)""",
+    """create table if not exists load_file_scopes (
+        load_id bigint not null, file_name varchar not null, centre_finess varchar not null,
+        year integer)""",  # year null: the file (patients) feeds every year of the centre
+    """create table if not exists ngap_reference (
+        code varchar not null, label varchar not null, family varchar not null,
+        value_eur decimal(8, 2), unit varchar, valid_from date not null, valid_to date,
+        snds_code varchar, source varchar, to_verify boolean)""",
+    """create table if not exists public_holidays (
+        holiday_date date not null, zone varchar not null, holiday_name varchar not null)""",
+]
+
+
+def database_path(explicit: str | Path | None = None) -> Path:
+    """`--db`, else `CSI_DB`, else `data/warehouse.duckdb` in the current folder."""
+    return Path(explicit or os.environ.get("CSI_DB") or DEFAULT_DB)
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    from pipeline.register_tables import REGISTER_DDL
+
+    for ddl in [*CANONICAL_DDL, *REGISTER_DDL]:
+        con.execute(ddl)
+
+
+def model_files() -> list[Path]:
+    """The SQL models in dependency-friendly order: staging, intermediate, marts."""
+    root = resource_dir("sql")
+    return [path for layer in LAYERS for path in sorted((root / layer).glob("*.sql"))]
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create one view per SQL model, named after its file.
+
+    Models of one layer may read each other, so creation is retried until every
+    view binds; a model that never binds is a bug worth a loud error.
+    """
+    pending = model_files()
+    while pending:
+        failed: list[tuple[Path, Exception]] = []
+        for path in pending:
+            try:
+                con.execute(f"create or replace view {path.stem} as\n{path.read_text()}")
+            except duckdb.CatalogException as exc:
+                failed.append((path, exc))
+        if len(failed) == len(pending):
+            path, exc = failed[0]
+            raise RuntimeError(f"SQL model {path.name} does not bind: {exc}")
+        pending = [path for path, _ in failed]
+
+
+def initialise(con: duckdb.DuckDBPyConnection) -> None:
+    """Create whatever is missing: tables, reference data, views."""
+    from pipeline.reference import load_reference_tables
+
+    create_tables(con)
+    load_reference_tables(con)
+    create_views(con)

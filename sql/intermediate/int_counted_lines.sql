@@ -1,0 +1,4 @@
+-- grain: one counted billing line: status billed (cancelled and rejected lines never count)
+select *
+from stg_billing_lines
+where status = 'billed'

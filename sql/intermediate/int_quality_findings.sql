@@ -1,0 +1,117 @@
+-- grain: one data-quality finding × subject (a billing line, a patient, an episode or a nurse) for a centre × year
+with centre_zones as (
+    select distinct
+        centre_finess,
+        case when left(centre_finess, 2) in ('57', '67', '68') then 'alsace_moselle'
+            else 'metropole' end as zone
+    from stg_billing_lines
+),
+
+registered_years as (
+    select distinct centre_finess, year from register_nurses
+    union
+    select distinct centre_finess, year from register_centres
+)
+
+select centre_finess, year, 'unattributed_lines' as finding, line_ref as subject
+from int_line_attribution
+where attribution = 'unattributed'
+
+union all
+select centre_finess, year, 'unknown_episode_id', line_ref
+from int_line_attribution
+where episode_id_unknown
+
+union all
+select centre_finess, year, 'unknown_act_code', line_ref || ' (' || act_code || ')'
+from int_counted_lines
+where family is null
+
+union all
+select centre_finess, year, 'missing_coefficient', line_ref
+from int_counted_lines
+where family in ('AMI', 'AMX', 'AIS', 'DSI') and coefficient is null
+
+union all
+select centre_finess, year, 'amount_mismatch', line_ref
+from int_counted_lines
+where amount_eur is not null
+    and reference_value_eur is not null
+    and abs(
+        amount_eur - round(reference_value_eur * coalesce(coefficient, 1) * quantity, 2)
+    ) > 0.01
+
+union all
+select centre_finess, year, 'night_majoration_daytime', line_ref || ' (' || strftime(act_time, '%H:%M') || ')'
+from int_counted_lines
+where family = 'night' and act_time >= time '08:00' and act_time < time '20:00'
+
+union all
+select centre_finess, year, 'night_majoration_wrong_code', line_ref || ' (' || act_code || ' à ' || strftime(act_time, '%H:%M') || ')'
+from int_counted_lines
+where (act_code = 'N' and (act_time >= time '23:00' or act_time < time '05:00'))
+    or (act_code = 'MM' and act_time >= time '05:00' and act_time < time '23:00'
+        and not (act_time >= time '08:00' and act_time < time '20:00'))
+
+union all
+select centre_finess, year, 'night_majoration_without_time', line_ref
+from int_counted_lines
+where family = 'night' and act_time is null
+
+union all
+select l.centre_finess, l.year, 'sunday_majoration_working_day', l.line_ref || ' (' || strftime(l.act_date, '%d/%m/%Y') || ')'
+from int_counted_lines as l
+join centre_zones as z using (centre_finess)
+where l.family = 'sunday_holiday'
+    and dayofweek(l.act_date) not in (0, 6)
+    and not exists (
+        select 1 from public_holidays as h
+        where h.holiday_date = l.act_date and h.zone = z.zone
+    )
+
+union all
+select l.centre_finess, l.year, 'sunday_majoration_saturday', l.line_ref || ' (' || strftime(l.act_date, '%d/%m/%Y') || ')'
+from int_counted_lines as l
+join centre_zones as z using (centre_finess)
+where l.family = 'sunday_holiday'
+    and dayofweek(l.act_date) = 6
+    and not exists (
+        select 1 from public_holidays as h
+        where h.holiday_date = l.act_date and h.zone = z.zone
+    )
+
+union all
+select centre_finess, year, 'unknown_patient', line_ref
+from int_counted_lines as l
+where not exists (
+    select 1 from stg_patients as p
+    where p.centre_finess = l.centre_finess and p.patient_id = l.patient_id
+)
+
+union all
+select centre_finess, year, 'patient_without_birth_date', patient_id
+from int_patient_years
+where known_patient and birth_date is null
+
+union all
+select centre_finess, year, 'discharge_details_missing', episode_id
+from int_discharge_episodes
+where establishment = 'non renseigné' or service = 'non renseigné' or care_type = 'unknown'
+
+union all
+select distinct l.centre_finess, l.year, 'nurse_not_in_register', l.nurse_id
+from int_counted_lines as l
+join registered_years as r using (centre_finess, year)
+where l.nurse_id is not null
+    and not exists (
+        select 1 from register_nurses as n
+        where n.centre_finess = l.centre_finess and n.year = l.year and n.nurse_id = l.nurse_id
+    )
+
+union all
+select n.centre_finess, n.year, 'registered_nurse_without_act', n.nurse_id
+from register_nurses as n
+where not exists (
+    select 1 from int_counted_lines as l
+    where l.centre_finess = n.centre_finess and l.year = n.year and l.nurse_id = n.nurse_id
+)

@@ -1,0 +1,16 @@
+-- grain: one centre × year × scope (all | hospital_discharge) × NGAP family — annexe 3 section 3, « Informations relatives aux actes effectués »
+select
+    centre_finess,
+    year,
+    scope,
+    family,
+    count(*) as lines,
+    case when family = 'IK' then count(*) else sum(quantity) end as count,
+    sum(coalesce(coefficient, 0) * quantity) filter (
+        where family in ('AMI', 'AMX', 'AIS', 'DSI')
+    ) as coefficient_total,
+    sum(quantity) filter (where family = 'IK') as km,
+    sum(amount_eur) as amount_eur
+from int_scoped_lines
+where family is not null
+group by all

@@ -1,0 +1,13 @@
+-- grain: one centre × year × scope × NGAP family × act code — the detail of DSI, night and other majorations
+select
+    centre_finess,
+    year,
+    scope,
+    family,
+    act_code,
+    count(*) as lines,
+    sum(quantity) as count,
+    sum(amount_eur) as amount_eur
+from int_scoped_lines
+where family is not null
+group by all

@@ -1,0 +1,38 @@
+-- grain: one centre × year — annexe 3 section 2 totals: patients distinct over the year, entries summed over months
+with patients as (
+    select
+        centre_finess,
+        year,
+        count(distinct patient_id) filter (where reason = 'acute') as acute_patients,
+        count(distinct patient_id) filter (where reason = 'chronic') as chronic_patients,
+        count(distinct patient_id) filter (where reason = 'palliative') as palliative_patients,
+        count(distinct patient_id) filter (where attribution = 'unattributed')
+            as unattributed_patients
+    from int_line_attribution
+    group by all
+),
+
+entries as (
+    select
+        centre_finess,
+        year,
+        sum(acute_entries)::bigint as acute_entries,
+        sum(chronic_entries)::bigint as chronic_entries,
+        sum(palliative_entries)::bigint as palliative_entries
+    from monthly
+    group by all
+)
+
+select
+    y.centre_finess,
+    y.year,
+    coalesce(p.acute_patients, 0) as acute_patients,
+    coalesce(e.acute_entries, 0) as acute_entries,
+    coalesce(p.chronic_patients, 0) as chronic_patients,
+    coalesce(e.chronic_entries, 0) as chronic_entries,
+    coalesce(p.palliative_patients, 0) as palliative_patients,
+    coalesce(e.palliative_entries, 0) as palliative_entries,
+    coalesce(p.unattributed_patients, 0) as unattributed_patients
+from int_centre_years as y
+left join patients as p using (centre_finess, year)
+left join entries as e using (centre_finess, year)
