@@ -19,7 +19,7 @@ from pipeline.canonical import KEYS, TABLES
 from pipeline.errors import Finding, InputError
 from pipeline.extract import Extract
 from pipeline.readers import FILE, ROW
-from pipeline.warehouse import initialise
+from pipeline.warehouse import initialise, scalar
 
 WAREHOUSE_TABLES = {"billing": "billing_lines", "patients": "patients", "episodes": "episodes"}
 
@@ -55,31 +55,35 @@ def _stage(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
 
 
 def _column_type(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
-    return con.execute(
+    return scalar(
+        con,
         "select data_type from information_schema.columns where table_name = ? and column_name = ?",
         [table, column],
-    ).fetchone()[0]
+    )
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> tuple[int, int, int]:
     target = WAREHOUSE_TABLES[table]
     keys = KEYS[table]
     on = " and ".join(f"t.{k} = s.{k}" for k in keys)
-    replaced = con.execute(
+    replaced = scalar(
+        con,
         f"select count(*) from {target} t join stage_{table} s on {on} "
-        "where t.row_hash <> s.row_hash"
-    ).fetchone()[0]
-    unchanged = con.execute(
+        "where t.row_hash <> s.row_hash",
+    )
+    unchanged = scalar(
+        con,
         f"select count(*) from {target} t join stage_{table} s on {on} "
-        "where t.row_hash = s.row_hash"
-    ).fetchone()[0]
+        "where t.row_hash = s.row_hash",
+    )
     con.execute(
         f"delete from {target} t using stage_{table} s where {on} and t.row_hash <> s.row_hash"
     )
-    inserted = con.execute(
+    inserted = scalar(
+        con,
         f"insert into {target} by name select s.*, {load_id}::bigint as load_id "
-        f"from stage_{table} s anti join {target} t on {on}"
-    ).fetchone()[0]
+        f"from stage_{table} s anti join {target} t on {on}",
+    )
     return inserted - replaced, replaced, unchanged
 
 
@@ -104,7 +108,7 @@ def _cross_table_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
 
 
 def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("select coalesce(max(load_id), 0) + 1 from loads").fetchone()[0]
+    return scalar(con, "select coalesce(max(load_id), 0) + 1 from loads")
 
 
 def _record_files(con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int) -> None:

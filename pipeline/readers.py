@@ -95,7 +95,6 @@ def _read_csv(path: Path, fmt: FileFormat) -> pl.DataFrame:
             io.StringIO(text),
             separator=fmt.delimiter,
             infer_schema=False,
-            missing_utf8_is_empty_string=False,
         )
     except (pl.exceptions.PolarsError, ValueError) as exc:
         raise InputError(

@@ -17,6 +17,7 @@ import duckdb
 from pipeline import __version__, labels
 from pipeline.reference import NGAP_FILE, holiday_zone
 from pipeline.resources import reference_file
+from pipeline.warehouse import first_row, scalar
 
 SCHEMA_VERSION = 1
 ACT_FAMILIES = tuple(labels.ACT_FAMILIES)
@@ -149,10 +150,11 @@ def quality(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str,
         [finess, year],
     )
     found = {r["finding"]: r for r in rows}
-    counted = con.execute(
+    counted = scalar(
+        con,
         "select count(*) from int_counted_lines where centre_finess = ? and year = ?",
         [finess, year],
-    ).fetchone()[0]
+    )
     findings = {
         key: {
             "label": label,
@@ -191,9 +193,11 @@ def inputs(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[
 def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
     import holidays
 
-    name = con.execute(
-        "select name from register_centres where centre_finess = ? and year = ?", [finess, year]
-    ).fetchone()
+    name = first_row(
+        con,
+        "select name from register_centres where centre_finess = ? and year = ?",
+        [finess, year],
+    )
     files = inputs(con, finess, year)
     fingerprint = hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
     return {

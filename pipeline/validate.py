@@ -49,7 +49,7 @@ def validate_table(
     try:
         model.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return _findings(exc.failure_cases, frame, table, model.__name__, headers or {})
+        return _findings(exc.failure_cases, frame, table, model.name, headers or {})
     return []
 
 

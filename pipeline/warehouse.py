@@ -96,6 +96,8 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"create or replace view {path.stem} as\n{path.read_text()}")
             except duckdb.CatalogException as exc:
                 failed.append((path, exc))
+            except duckdb.Error as exc:
+                raise RuntimeError(f"SQL model {path.name} is invalid: {exc}") from exc
         if len(failed) == len(pending):
             path, exc = failed[0]
             raise RuntimeError(f"SQL model {path.name} does not bind: {exc}")
@@ -109,3 +111,14 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
     create_tables(con)
     load_reference_tables(con)
     create_views(con)
+
+
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query (DuckDB 2 wants every result fetched to the end)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    row = first_row(con, sql, params)
+    return row[0] if row else None

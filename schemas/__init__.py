@@ -6,14 +6,12 @@ read when a row is refused.
 """
 
 from schemas.billing import BillingLines
-from schemas.episodes import Episodes
+from schemas.episodes import END_BEFORE_START, Episodes
 from schemas.patients import Patients
 
 MODELS = {"billing": BillingLines, "patients": Patients, "episodes": Episodes}
 
 # For checks spanning several columns, the column the message should point at.
-FRAME_CHECK_COLUMNS = {
-    "la date de fin est antérieure à la date de début": "end_date",
-}
+FRAME_CHECK_COLUMNS = {END_BEFORE_START: "end_date"}
 
 __all__ = ["FRAME_CHECK_COLUMNS", "MODELS", "BillingLines", "Episodes", "Patients"]

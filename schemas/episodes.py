@@ -8,28 +8,37 @@ import polars as pl
 from pipeline.canonical import DISCHARGE_CARE_TYPES, REASONS, REFERRAL_ORIGINS
 from schemas import _checks as checks
 
+END_BEFORE_START = "la date de fin est antérieure à la date de début"
 
-class Episodes(pa.DataFrameModel):
-    centre_finess: str = pa.Field(nullable=False, checks=[checks.finess()])
-    episode_id: str = pa.Field(nullable=False, checks=[checks.not_blank()])
-    patient_id: str = pa.Field(nullable=False, checks=[checks.not_blank()])
-    start_date: pl.Date = pa.Field(nullable=False)
-    end_date: pl.Date = pa.Field(nullable=True)
-    reason: str = pa.Field(nullable=False, checks=[checks.one_of(REASONS)])
-    referral_origin: str = pa.Field(nullable=True, checks=[checks.one_of(REFERRAL_ORIGINS)])
-    hospital_discharge: pl.Boolean = pa.Field(nullable=False)
-    discharge_establishment: str = pa.Field(nullable=True)
-    discharge_finess: str = pa.Field(nullable=True)
-    discharge_service: str = pa.Field(nullable=True)
-    discharge_care_type: str = pa.Field(nullable=True, checks=[checks.one_of(DISCHARGE_CARE_TYPES)])
-    discharge_care_detail: str = pa.Field(nullable=True)
 
-    @pa.dataframe_check(error="la date de fin est antérieure à la date de début")
-    def end_after_start(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(
-            pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("start_date"))
-        )
+def _end_after_start(data: pa.PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(
+        pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("start_date"))
+    )
 
-    class Config:
-        strict = False
-        unique = ["centre_finess", "episode_id"]
+
+Episodes = pa.DataFrameSchema(
+    {
+        "centre_finess": pa.Column(pl.String, nullable=False, checks=[checks.finess()]),
+        "episode_id": pa.Column(pl.String, nullable=False, checks=[checks.not_blank()]),
+        "patient_id": pa.Column(pl.String, nullable=False, checks=[checks.not_blank()]),
+        "start_date": pa.Column(pl.Date, nullable=False),
+        "end_date": pa.Column(pl.Date, nullable=True),
+        "reason": pa.Column(pl.String, nullable=False, checks=[checks.one_of(REASONS)]),
+        "referral_origin": pa.Column(
+            pl.String, nullable=True, checks=[checks.one_of(REFERRAL_ORIGINS)]
+        ),
+        "hospital_discharge": pa.Column(pl.Boolean, nullable=False),
+        "discharge_establishment": pa.Column(pl.String, nullable=True),
+        "discharge_finess": pa.Column(pl.String, nullable=True),
+        "discharge_service": pa.Column(pl.String, nullable=True),
+        "discharge_care_type": pa.Column(
+            pl.String, nullable=True, checks=[checks.one_of(DISCHARGE_CARE_TYPES)]
+        ),
+        "discharge_care_detail": pa.Column(pl.String, nullable=True),
+    },
+    checks=[pa.Check(_end_after_start, error=END_BEFORE_START)],
+    unique=["centre_finess", "episode_id"],
+    strict=False,
+    name="Episodes",
+)

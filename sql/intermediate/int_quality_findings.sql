@@ -42,12 +42,12 @@ where amount_eur is not null
     ) > 0.01
 
 union all
-select centre_finess, year, 'night_majoration_daytime', line_ref || ' (' || strftime(act_time, '%H:%M') || ')'
+select centre_finess, year, 'night_majoration_daytime', line_ref || ' (' || left(cast(act_time as varchar), 5) || ')'
 from int_counted_lines
 where family = 'night' and act_time >= time '08:00' and act_time < time '20:00'
 
 union all
-select centre_finess, year, 'night_majoration_wrong_code', line_ref || ' (' || act_code || ' à ' || strftime(act_time, '%H:%M') || ')'
+select centre_finess, year, 'night_majoration_wrong_code', line_ref || ' (' || act_code || ' à ' || left(cast(act_time as varchar), 5) || ')'
 from int_counted_lines
 where (act_code = 'N' and (act_time >= time '23:00' or act_time < time '05:00'))
     or (act_code = 'MM' and act_time >= time '05:00' and act_time < time '23:00'

@@ -13,4 +13,4 @@ select
     sum(amount_eur) as amount_eur
 from int_scoped_lines
 where family is not null
-group by all
+group by centre_finess, year, scope, family
