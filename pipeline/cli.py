@@ -207,6 +207,52 @@ def serve(
     )
 
 
+profile_app = typer.Typer(help="Profils d'import : décrire l'export de votre logiciel.")
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("check")
+def profile_check(
+    extract_dir: Annotated[Path, typer.Argument(help="Dossier de l'extraction à examiner.")],
+    profile: ProfileOption = None,
+) -> None:
+    """Dire, avant tout chargement, quelles colonnes et valeurs le profil sait lire."""
+    from pipeline.errors import InputError
+    from pipeline.profile_check import check_extract
+    from pipeline.profiles import load_profile
+
+    try:
+        checks = check_extract(extract_dir, load_profile(profile))
+    except InputError as error:
+        _fail(error.describe())
+    console = _console()
+    if not checks:
+        _fail(f"Aucun fichier de {extract_dir} ne correspond aux motifs du profil.", code=1)
+    for check in checks:
+        mark = "[green]OK[/]" if check.ok else "[red]À corriger[/]"
+        console.print(f"\n[bold]{check.file}[/] ({check.table}, {check.rows} lignes) : {mark}")
+        if check.error:
+            console.print(f"  Illisible : {check.error}", markup=False)
+        for canonical, header in check.mapped.items():
+            console.print(f"  {canonical:<24} ← « {header} »", markup=False)
+        for text in check.defaulted:
+            console.print(f"  {text:<24} (valeur par défaut)", markup=False)
+        for text in check.missing:
+            console.print(f"  [red]manquante[/] : {text}")
+        if check.missing:
+            console.print(
+                "  En-têtes du fichier : "
+                + ", ".join([*check.mapped.values(), *check.unused_headers]),
+                markup=False,
+            )
+        elif check.unused_headers:
+            console.print(f"  En-têtes ignorés : {', '.join(check.unused_headers)}", markup=False)
+        for header, values in check.unmapped_values.items():
+            console.print(f"  [red]valeurs non prévues[/] dans « {header} » : {', '.join(values)}")
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

@@ -103,8 +103,12 @@ def _read_csv(path: Path, fmt: FileFormat) -> pl.DataFrame:
         ) from None
 
 
-def _typed_to_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Turn typed columns (Parquet, XLSX) into the text the coercion step expects."""
+def _typed_to_text(frame: pl.DataFrame, fmt: FileFormat) -> pl.DataFrame:
+    """Turn typed columns (Parquet, XLSX) into the text the coercion step expects.
+
+    Numbers are written with the profile's decimal mark, since the coercion step parses
+    text with that mark whatever the file type.
+    """
     exprs = []
     for name, dtype in frame.schema.items():
         col = pl.col(name)
@@ -125,7 +129,7 @@ def _typed_to_text(frame: pl.DataFrame) -> pl.DataFrame:
             exprs.append(
                 pl.when(col == col.round(0))
                 .then(col.cast(pl.Int64, strict=False).cast(pl.String))
-                .otherwise(col.round(6).cast(pl.String))
+                .otherwise(col.round(6).cast(pl.String).str.replace(".", fmt.decimal, literal=True))
             )
         else:
             exprs.append(col.cast(pl.String))
@@ -138,11 +142,11 @@ def _read_raw(path: Path, fmt: FileFormat, mapping: TableMapping) -> pl.DataFram
         raise InputError(f"Fichier vide : {path.name}", [Finding(path.name, "le fichier est vide")])
     try:
         if suffix == ".parquet":
-            return _typed_to_text(pl.read_parquet(path))
+            return _typed_to_text(pl.read_parquet(path), fmt)
         if suffix in (".xlsx", ".xlsm"):
             sheet = mapping.sheet or fmt.sheet
             kwargs = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
-            return _typed_to_text(pl.read_excel(path, engine="calamine", **kwargs))
+            return _typed_to_text(pl.read_excel(path, engine="calamine", **kwargs), fmt)
     except InputError:
         raise
     except Exception as exc:  # engines raise many types; all mean "unreadable"
