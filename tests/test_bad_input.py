@@ -49,7 +49,10 @@ def _refused(tmp_path: Path, db: Path, **tables) -> str:
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ({"act_date": "2025-02-30"}, "billing.csv, ligne 2, colonne « act_date » : date impossible"),
+        (
+            {"act_date": "2025-02-30"},
+            "billing.csv, ligne 2, colonne « act_date » : date impossible",
+        ),
         ({"act_time": "24:30"}, "colonne « act_time » : heure impossible"),
         ({"coefficient": "-1"}, "colonne « coefficient » : le coefficient doit être positif"),
         ({"coefficient": "abc"}, "colonne « coefficient » : nombre attendu"),
@@ -103,8 +106,12 @@ def test_repeated_patient_and_end_before_start(tmp_path, loaded_db):
         loaded_db,
         patients=patient_rows({"patient_id": "P9"}, {"patient_id": "P9"}),
         episodes=episode_rows(
-            {"episode_id": "E1", "patient_id": "P9", "start_date": "2025-03-01",
-             "end_date": "2025-02-01"}
+            {
+                "episode_id": "E1",
+                "patient_id": "P9",
+                "start_date": "2025-03-01",
+                "end_date": "2025-02-01",
+            }
         ),
     )
     assert "patients.csv, ligne 2" in message and "patient répété" in message

@@ -63,8 +63,12 @@ def test_entries_count_episodes_starting_in_the_year_even_without_lines(build):
         episodes=episode_rows(
             {"episode_id": "E1", "patient_id": "P1", "start_date": "2024-12-20"},
             {"episode_id": "E2", "patient_id": "P1", "start_date": "2025-01-01"},
-            {"episode_id": "E3", "patient_id": "P2", "start_date": "2025-12-31",
-             "reason": "palliative"},
+            {
+                "episode_id": "E3",
+                "patient_id": "P2",
+                "start_date": "2025-12-31",
+                "reason": "palliative",
+            },
         ),
         patients=patient_rows({"patient_id": "P1"}, {"patient_id": "P2"}),
     )
@@ -80,12 +84,20 @@ def test_attribution_explicit_then_latest_covering_then_smallest_id(build):
     build(
         episodes=episode_rows(
             {"episode_id": "E1", "patient_id": "P1", "start_date": "2025-01-01"},  # open
-            {"episode_id": "E2", "patient_id": "P1", "start_date": "2025-03-01",
-             "end_date": "2025-03-31", "reason": "acute"},
-            {"episode_id": "E5", "patient_id": "P3", "start_date": "2025-05-01",
-             "reason": "palliative"},
-            {"episode_id": "E4", "patient_id": "P3", "start_date": "2025-05-01",
-             "reason": "acute"},
+            {
+                "episode_id": "E2",
+                "patient_id": "P1",
+                "start_date": "2025-03-01",
+                "end_date": "2025-03-31",
+                "reason": "acute",
+            },
+            {
+                "episode_id": "E5",
+                "patient_id": "P3",
+                "start_date": "2025-05-01",
+                "reason": "palliative",
+            },
+            {"episode_id": "E4", "patient_id": "P3", "start_date": "2025-05-01", "reason": "acute"},
         ),
         billing=billing_rows(
             # March, no id: E1 and E2 cover it → latest start E2 (acute)
@@ -200,28 +212,54 @@ def test_hospital_discharge_cohort_durations_and_acts(build):
     build(
         episodes=episode_rows(
             # closed: 10 days
-            {"episode_id": "E1", "patient_id": "P1", "start_date": "2025-01-10",
-             "end_date": "2025-01-19", "hospital_discharge": "true",
-             "discharge_establishment": "Hôpital A", "discharge_service": "oncologie",
-             "discharge_care_type": "chemotherapy"},
+            {
+                "episode_id": "E1",
+                "patient_id": "P1",
+                "start_date": "2025-01-10",
+                "end_date": "2025-01-19",
+                "hospital_discharge": "true",
+                "discharge_establishment": "Hôpital A",
+                "discharge_service": "oncologie",
+                "discharge_care_type": "chemotherapy",
+            },
             # open: last attributed line 2025-11-20 → 20 days
-            {"episode_id": "E2", "patient_id": "P2", "start_date": "2025-11-01",
-             "hospital_discharge": "true", "discharge_establishment": "Hôpital B",
-             "discharge_service": "cardiologie", "discharge_care_type": "other",
-             "discharge_care_detail": "pansements complexes"},
+            {
+                "episode_id": "E2",
+                "patient_id": "P2",
+                "start_date": "2025-11-01",
+                "hospital_discharge": "true",
+                "discharge_establishment": "Hôpital B",
+                "discharge_service": "cardiologie",
+                "discharge_care_type": "other",
+                "discharge_care_detail": "pansements complexes",
+            },
             # discharge without any counted line this year: outside the cohort
-            {"episode_id": "E3", "patient_id": "P3", "start_date": "2025-06-01",
-             "hospital_discharge": "true", "discharge_establishment": "Hôpital C",
-             "discharge_service": "x", "discharge_care_type": "palliative"},
-            {"episode_id": "E4", "patient_id": "P3", "start_date": "2025-01-01",
-             "end_date": "2025-05-31"},
+            {
+                "episode_id": "E3",
+                "patient_id": "P3",
+                "start_date": "2025-06-01",
+                "hospital_discharge": "true",
+                "discharge_establishment": "Hôpital C",
+                "discharge_service": "x",
+                "discharge_care_type": "palliative",
+            },
+            {
+                "episode_id": "E4",
+                "patient_id": "P3",
+                "start_date": "2025-01-01",
+                "end_date": "2025-05-31",
+            },
         ),
         billing=billing_rows(
             {"patient_id": "P1", "act_date": "2025-01-12", "coefficient": "2"},
             {"patient_id": "P2", "act_date": "2025-11-05", "act_code": "AIS", "coefficient": "3"},
             {"patient_id": "P2", "act_date": "2025-11-20", "act_code": "AIS", "coefficient": "3"},
             {"patient_id": "P3", "act_date": "2025-02-01"},  # E4, not a discharge
-            {"patient_id": "P3", "act_date": "2025-06-02", "status": "cancelled"},  # E3, not counted
+            {
+                "patient_id": "P3",
+                "act_date": "2025-06-02",
+                "status": "cancelled",
+            },  # E3, not counted
         ),
         patients=patient_rows({"patient_id": "P1"}, {"patient_id": "P2"}, {"patient_id": "P3"}),
     )
@@ -238,13 +276,27 @@ def test_hospital_discharge_cohort_durations_and_acts(build):
 def test_origin_by_earliest_attributed_episode_and_postcode(build):
     build(
         episodes=episode_rows(
-            {"episode_id": "E1", "patient_id": "P1", "start_date": "2025-01-01",
-             "end_date": "2025-01-31", "referral_origin": "hospital"},
-            {"episode_id": "E2", "patient_id": "P1", "start_date": "2025-02-01",
-             "referral_origin": "general_practitioner"},
+            {
+                "episode_id": "E1",
+                "patient_id": "P1",
+                "start_date": "2025-01-01",
+                "end_date": "2025-01-31",
+                "referral_origin": "hospital",
+            },
+            {
+                "episode_id": "E2",
+                "patient_id": "P1",
+                "start_date": "2025-02-01",
+                "referral_origin": "general_practitioner",
+            },
             # earliest of all, but no line attributed to it: ignored
-            {"episode_id": "E0", "patient_id": "P1", "start_date": "2024-01-01",
-             "end_date": "2024-02-01", "referral_origin": "ssiad"},
+            {
+                "episode_id": "E0",
+                "patient_id": "P1",
+                "start_date": "2024-01-01",
+                "end_date": "2024-02-01",
+                "referral_origin": "ssiad",
+            },
             {"episode_id": "E3", "patient_id": "P2", "start_date": "2025-01-01"},
         ),
         billing=billing_rows(
