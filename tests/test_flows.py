@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
@@ -38,5 +39,5 @@ def test_ingest_and_annual_report_flows_compose(tmp_path):
     )
     assert ingest_flow(str(extract), str(db))["rows_inserted"] == 1
     paths = annual_report_flow(2025, None, str(db), str(tmp_path / "out"), ("json",))
-    report = json.loads(open(paths[0]).read())
+    report = json.loads(Path(paths[0]).read_text())
     assert report["acts"]["AIS"]["by_coefficient"] == {"3": 1}
