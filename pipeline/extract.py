@@ -17,6 +17,7 @@ from pipeline.canonical import TABLES
 from pipeline.coerce import coerce
 from pipeline.errors import Finding, InputError
 from pipeline.profiles import Profile
+from pipeline.pseudonym import pseudonymise
 from pipeline.readers import FILE, SourceFile, find_files, read_source
 from pipeline.validate import validate_table
 
@@ -64,8 +65,9 @@ def _read_table(
         return None
     text = pl.concat(frames, how="vertical")
     typed, parse_findings = coerce(text, table, profile.format)
-    findings.extend(parse_findings)
-    if parse_findings:
+    typed, nir_findings = pseudonymise(typed)
+    findings.extend(parse_findings + nir_findings)
+    if parse_findings or nir_findings:
         return None
     headers = {c: profile.tables[table].source_header(c) for c in typed.columns}
     findings.extend(validate_table(typed, table, headers))
