@@ -133,13 +133,21 @@ def report(
     db: DbOption = None,
     out: OutOption = Path("reports"),
     format: FormatOption = "json,html",
+    as_of: Annotated[
+        int | None,
+        typer.Option(
+            "--as-of",
+            help="Numéro de chargement : régénérer le rapport tel que l'entrepôt était "
+            "juste après ce chargement (table loads).",
+        ),
+    ] = None,
 ) -> None:
     """Écrire le rapport annuel : DOSSIER/<finess>/<année>/annexe3.json, .html…"""
     from pipeline.errors import UsageError
     from pipeline.steps import report as run_report
 
     try:
-        paths = run_report(year, centre, db, out, _formats(format))
+        paths = run_report(year, centre, db, out, _formats(format), as_of)
     except UsageError as error:
         _fail(str(error))
     for path in paths:
@@ -205,6 +213,33 @@ def serve(
             "out": str(out.resolve()),
         },
     )
+
+
+@app.command()
+def verify(
+    report_json: Annotated[Path, typer.Argument(help="Le fichier annexe3.json à vérifier.")],
+    db: DbOption = None,
+) -> None:
+    """Recalculer un rapport JSON depuis l'entrepôt et dire s'il est toujours exact.
+
+    Le rapport est recalculé tel que l'entrepôt était après le chargement qu'il cite
+    (meta.as_of_load) : les chargements postérieurs ne changent pas le verdict.
+    """
+    from pipeline.errors import UsageError
+    from pipeline.steps import verify as run_verify
+
+    try:
+        diffs = run_verify(report_json, db)
+    except UsageError as error:
+        _fail(str(error))
+    console = _console()
+    if not diffs:
+        console.print("[green]Conforme[/] : tous les chiffres sont retrouvés à l'identique.")
+        return
+    console.print(f"[red]Différences[/] ({len(diffs)}) — attendu → recalculé :")
+    for line in diffs[:100]:
+        console.print(f"  {line}", markup=False)
+    raise typer.Exit(1)
 
 
 profile_app = typer.Typer(help="Profils d'import : décrire l'export de votre logiciel.")

@@ -9,6 +9,7 @@ alone, so loading the same extract twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import duckdb
@@ -19,7 +20,7 @@ from pipeline.canonical import KEYS, TABLES
 from pipeline.errors import Finding, InputError
 from pipeline.extract import Extract
 from pipeline.readers import FILE, ROW
-from pipeline.warehouse import initialise, scalar
+from pipeline.warehouse import first_row, initialise, scalar
 
 WAREHOUSE_TABLES = {"billing": "billing_lines", "patients": "patients", "episodes": "episodes"}
 
@@ -77,6 +78,10 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> tuple[i
         "where t.row_hash = s.row_hash",
     )
     con.execute(
+        f"insert into {target}_history select t.*, {load_id}::bigint as replaced_by_load "
+        f"from {target} t join stage_{table} s on {on} where t.row_hash <> s.row_hash"
+    )
+    con.execute(
         f"delete from {target} t using stage_{table} s where {on} and t.row_hash <> s.row_hash"
     )
     inserted = scalar(
@@ -105,6 +110,35 @@ def _cross_table_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         )
         for file, row, birth, act in rows
     ]
+
+
+def register_json(register) -> str:
+    return json.dumps(register.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+
+
+def _record_register_version(
+    con: duckdb.DuckDBPyConnection, register, name: str, load_id: int
+) -> bool:
+    """Keep every version of a register; return False when this one changes nothing."""
+    text = register_json(register)
+    current = first_row(
+        con,
+        "select register_json from register_versions where centre_finess = ? and year = ? "
+        "and replaced_by_load is null",
+        [register.finess, register.year],
+    )
+    if current and current[0] == text:
+        return False
+    con.execute(
+        "update register_versions set replaced_by_load = ? where centre_finess = ? "
+        "and year = ? and replaced_by_load is null",
+        [load_id, register.finess, register.year],
+    )
+    con.execute(
+        "insert into register_versions values (?, ?, ?, null, ?, ?)",
+        [register.finess, register.year, load_id, name, text],
+    )
+    return True
 
 
 def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -153,7 +187,8 @@ def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummar
             for i, n in enumerate(_upsert(con, table, load_id)):
                 totals[i] += n
         for name, register in extract.registers:
-            write_register(con, register, name, load_id)
+            if _record_register_version(con, register, name, load_id):
+                write_register(con, register, name, load_id)
         problems = _cross_table_findings(con)
         if problems:
             raise InputError("Extraction refusée : dates incohérentes", problems)

@@ -212,6 +212,7 @@ def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, An
             "ngap_sha256": _sha256_file(NGAP_FILE),
             "holidays_version": holidays.__version__,
         },
+        "as_of_load": scalar(con, "select max(load_id) from loads"),
         "inputs_fingerprint": fingerprint,
         "inputs": files,
     }

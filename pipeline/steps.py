@@ -47,28 +47,65 @@ def report(
     db: Path | None = None,
     out: Path = Path("reports"),
     formats: tuple[str, ...] = ("json", "html"),
+    as_of: int | None = None,
 ) -> list[Path]:
-    """Write the annual report of one centre, or of every centre of the warehouse."""
+    """Write the annual report of one centre, or of every centre of the warehouse.
+
+    With `as_of`, the report reads the warehouse as it stood right after that load.
+    """
     from pipeline.render import write_report
     from pipeline.report import build_report
 
-    path = database_path(db)
-    if not path.exists():
-        raise UsageError(
-            f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest »."
-        )
-    con = connect(path)
+    con = open_warehouse(db, as_of)
     try:
-        initialise(con)
         centres = [centre] if centre else _centres_of_year(con, year)
         if not centres:
-            raise UsageError(f"Aucune donnée pour l'année {year} dans {path}.")
+            raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
         written: list[Path] = []
         for finess in centres:
             written += write_report(build_report(con, finess, year), Path(out), formats)
         return written
     finally:
         con.close()
+
+
+def open_warehouse(db: Path | None, as_of: int | None = None):
+    """A connection on the warehouse (with fresh views), or on its state after a load."""
+    from pipeline.asof import open_as_of
+
+    path = database_path(db)
+    if not path.exists():
+        raise UsageError(
+            f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest »."
+        )
+    if as_of is not None:
+        return open_as_of(path, as_of)
+    con = connect(path)
+    initialise(con)
+    return con
+
+
+def verify(report_path: Path, db: Path | None = None) -> list[str]:
+    """Recompute a report from the warehouse as of its load; return the differences."""
+    import json
+
+    from pipeline.report import build_report
+    from pipeline.verify import differences
+
+    try:
+        original = json.loads(Path(report_path).read_text(encoding="utf-8"))
+        meta = original["meta"]
+        finess, year, as_of = meta["centre_finess"], meta["year"], meta["as_of_load"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"Rapport JSON illisible : {report_path} ({exc.__class__.__name__})"
+        ) from None
+    con = open_warehouse(db, as_of)
+    try:
+        again = json.loads(json.dumps(build_report(con, finess, year), default=str))
+    finally:
+        con.close()
+    return differences(original, again)
 
 
 def _centres_of_year(con, year: int) -> list[str]:

@@ -39,6 +39,16 @@ CANONICAL_DDL = [
         discharge_care_type varchar, discharge_care_detail varchar,
         row_hash varchar not null, load_id bigint not null,
         source_file varchar, source_row bigint)""",
+    # Replaced versions of rows, kept so a report can be regenerated as of any load.
+    "create table if not exists billing_lines_history as "
+    "select *, 0::bigint as replaced_by_load from billing_lines with no data",
+    "create table if not exists patients_history as "
+    "select *, 0::bigint as replaced_by_load from patients with no data",
+    "create table if not exists episodes_history as "
+    "select *, 0::bigint as replaced_by_load from episodes with no data",
+    """create table if not exists register_versions (
+        centre_finess varchar not null, year integer not null, load_id bigint not null,
+        replaced_by_load bigint, source_file varchar, register_json varchar not null)""",
     """create table if not exists loads (
         load_id bigint primary key, started_at timestamp not null, finished_at timestamp,
         extract_dir varchar, profile varchar, package_version varchar, outcome varchar,

@@ -1,0 +1,61 @@
+"""Rebuild the warehouse as it stood right after a given load, for audits.
+
+Rows replaced by later loads are kept in `*_history` tables; this module copies the
+versions valid at load L into an in-memory database, with the same SQL models on top,
+so a report regenerated years later reads exactly what the original report read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from pipeline.errors import UsageError
+from pipeline.warehouse import create_tables, create_views, scalar
+
+CANONICAL = ("billing_lines", "patients", "episodes")
+COPIED = ("ngap_reference", "public_holidays")
+
+
+def _copy_canonical(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> None:
+    con.execute(
+        f"insert into {table} select * exclude (replaced_by_load) from wh.{table}_history "
+        f"where load_id <= {load_id} and replaced_by_load > {load_id} "
+        f"union all select * from wh.{table} where load_id <= {load_id}"
+    )
+
+
+def _copy_registers(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    from schemas.register import CentreRegister
+
+    from pipeline.register_tables import write_register
+
+    rows = con.execute(
+        "select source_file, load_id, register_json from wh.register_versions "
+        f"where load_id <= {load_id} and (replaced_by_load is null or replaced_by_load > {load_id})"
+    ).fetchall()
+    for source_file, version_load, text in rows:
+        register = CentreRegister.model_validate(json.loads(text))
+        write_register(con, register, source_file, version_load)
+
+
+def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse holding what `path` held right after load `load_id`."""
+    con = duckdb.connect()
+    con.execute(f"attach '{path}' as wh (read_only)")
+    if not scalar(con, "select count(*) from wh.loads where load_id = ?", [load_id]):
+        con.close()
+        raise UsageError(f"Chargement n° {load_id} inconnu dans {path} (voir la table loads).")
+    create_tables(con)
+    for table in CANONICAL:
+        _copy_canonical(con, table, load_id)
+    for table in COPIED:
+        con.execute(f"insert into {table} select * from wh.{table}")
+    for table in ("loads", "load_files", "load_file_scopes"):
+        con.execute(f"insert into {table} select * from wh.{table} where load_id <= {load_id}")
+    _copy_registers(con, load_id)
+    con.execute("detach wh")
+    create_views(con)
+    return con

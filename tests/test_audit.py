@@ -1,0 +1,58 @@
+"""Audit: history of replaced rows, reports regenerated as of a load, `csi verify`."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from pipeline import steps
+from pipeline.cli import app
+from tests.conftest import billing_rows, make_extract, patient_rows
+
+runner = CliRunner()
+
+
+def test_report_as_of_a_load_ignores_later_loads_and_verify_agrees(tmp_path, db):
+    march = billing_rows({"act_date": "2025-03-01"}, {"act_date": "2025-03-02"})
+    steps.ingest(make_extract(tmp_path / "m3", billing=march, patients=patient_rows({})), db)
+    first = steps.report(2025, None, db, tmp_path / "out1", ("json",))[0]
+    report1 = json.loads(first.read_text(encoding="utf-8"))
+    assert report1["meta"]["as_of_load"] == 1
+    assert report1["acts"]["AMI"]["count"] == 2
+    # April: line 1 cancelled, a new line: the current report changes…
+    april = billing_rows(
+        {"act_date": "2025-03-01", "status": "cancelled"},
+        {"act_date": "2025-03-02"},
+        {"act_date": "2025-04-02", "coefficient": "3"},
+    )
+    steps.ingest(make_extract(tmp_path / "m4", billing=april), db)
+    now = json.loads(steps.report(2025, None, db, tmp_path / "out2", ("json",))[0].read_text())
+    assert now["acts"]["AMI"]["coefficient_total"] == 4
+    # … but the report as of load 1 is the same as the one written then.
+    again = steps.report(2025, None, db, tmp_path / "out3", ("json",), as_of=1)[0]
+    report_again = json.loads(again.read_text(encoding="utf-8"))
+    report_again["meta"].pop("generated_at"), report1["meta"].pop("generated_at")
+    assert report_again == report1
+    result = runner.invoke(app, ["verify", str(first), "--db", str(db)])
+    assert result.exit_code == 0 and "Conforme" in result.output
+
+
+def test_verify_names_the_figures_that_differ(tmp_path, db):
+    steps.ingest(make_extract(tmp_path / "m", billing=billing_rows({"act_date": "2025-03-01"})), db)
+    path = steps.report(2025, None, db, tmp_path / "out", ("json",))[0]
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["acts"]["AMI"]["count"] = 5
+    path.write_text(json.dumps(report), encoding="utf-8")
+    result = runner.invoke(app, ["verify", str(path), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "acts.AMI.count: 5 → 1" in result.output
+
+
+def test_unknown_load_is_a_clear_error(tmp_path, db):
+    steps.ingest(make_extract(tmp_path / "m", billing=billing_rows({"act_date": "2025-03-01"})), db)
+    result = runner.invoke(
+        app,
+        ["report", "--year", "2025", "--db", str(db), "--as-of", "9", "--out", str(tmp_path / "o")],
+    )
+    assert result.exit_code == 2 and "Chargement n° 9 inconnu" in result.output
