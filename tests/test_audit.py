@@ -15,7 +15,7 @@ runner = CliRunner()
 
 def test_report_as_of_a_load_ignores_later_loads_and_verify_agrees(tmp_path, db):
     march = billing_rows({"act_date": "2025-03-01"}, {"act_date": "2025-03-02"})
-    steps.ingest(make_extract(tmp_path / "m3", billing=march, patients=patient_rows({})), db)
+    steps.ingest(make_extract(tmp_path / "m3", billing=march, patients=patient_rows({"patient_id": "P1"})), db)
     first = steps.report(2025, None, db, tmp_path / "out1", ("json",))[0]
     report1 = json.loads(first.read_text(encoding="utf-8"))
     assert report1["meta"]["as_of_load"] == 1
