@@ -1,0 +1,339 @@
+"""The centre register (`centre*.yaml`): the yearly declarative facts of one centre.
+
+The register feeds annexe 3 sections 4 to 9 and the evidence of the commitments
+(`engagements.md`). It is hand-written, so it is validated strictly: an unknown key
+is a typo that would silently hide a fact, hence refused. An optional key that is
+absent stays `None` (never `False`): the commitment it proves is then `unknown`,
+not `not_met`. Lists default to `[]` only where "absent" and "empty" mean the same
+(a nurse without other competences, a partner without meetings listed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from pipeline.canonical import FINESS_PATTERN
+from pipeline.errors import Finding, InputError
+
+Role = Literal["nurse", "coordinator", "manager"]
+PartnerNature = Literal["hospital", "network", "had", "ssiad", "ehpad", "medico_social", "other"]
+ActionLevel = Literal["national", "regional", "local"]
+TrainingKind = Literal["conventional", "professional", "local"]
+
+# Natures that are "établissements sanitaires ou établissements et services médico-sociaux"
+# (2015 agreement, 8.3.3.3 criterion 2).
+ESTABLISHMENT_NATURES = ("hospital", "had", "ssiad", "ehpad", "medico_social")
+
+FTE_RULE = "l'ETP doit être compris entre 0 (exclu) et 1"
+DATE_RULE = "date attendue (AAAA-MM-JJ)"
+FINESS_RULE = (
+    "FINESS mal formé : 9 caractères, 2 chiffres (ou 2A/2B) puis 7 "
+    '(à écrire entre guillemets, ex. "750000001")'
+)
+
+
+def _iso_date(value: Any) -> Any:
+    """Accept a YAML date or an ISO `AAAA-MM-JJ` string; refuse timestamps and numbers.
+
+    Pydantic's lax mode would read an integer as a Unix timestamp: a typo such as
+    `20250114` must be refused, not turned into a 1970 date.
+    """
+    if isinstance(value, dt.datetime):
+        raise PydanticCustomError("csi_date", DATE_RULE)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise PydanticCustomError("csi_date", DATE_RULE)
+
+
+def _id_text(value: Any) -> Any:
+    """Identifiers written without quotes are read by YAML as numbers: keep them as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _fte(value: Any) -> Any:
+    """One rule, one French message, whatever the way the FTE is wrong."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("csi_fte", FTE_RULE)
+    if not 0 < value <= 1:
+        raise PydanticCustomError("csi_fte", FTE_RULE)
+    return float(value)
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+IdText = Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
+Fte = Annotated[float, BeforeValidator(_fte)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    """Every register block refuses unknown keys (a typo must not hide a fact)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Nurse(_Strict):
+    id: IdText
+    fte: Fte
+    chemotherapy_qualified: bool | None = None
+    other_competences: list[Text] = Field(default_factory=list)
+    role: Role = "nurse"
+
+
+class Secretary(_Strict):
+    fte: Fte
+
+
+class Staff(_Strict):
+    nurses: list[Nurse] = Field(default_factory=list)
+    secretaries: list[Secretary] = Field(default_factory=list)
+
+
+class Partner(_Strict):
+    name: Text
+    nature: PartnerNature
+    convention_signed: IsoDate | None = None
+    meetings: list[IsoDate] = Field(default_factory=list)
+
+
+class PatientFile(_Strict):
+    specific: bool | None = None
+    computerised: bool | None = None
+    shared: bool | None = None
+    mobile_access: bool | None = None
+    dmp_secure_messaging: bool | None = None
+
+
+class PreventionAction(_Strict):
+    title: Text
+    level: ActionLevel
+    date: IsoDate | None = None
+
+
+class PromotionAction(_Strict):
+    title: Text
+    date: IsoDate | None = None
+
+
+class Training(_Strict):
+    kind: TrainingKind
+    description: Text
+    nurses_trained: int | None = Field(default=None, ge=0)
+    days: float | None = Field(default=None, ge=0)
+
+
+class Internship(_Strict):
+    school: Text
+    start: IsoDate | None = None
+    weeks: float | None = Field(default=None, gt=0)
+
+
+class CentreRegister(_Strict):
+    """One centre × one year, as declared by the centre (data-contract.md)."""
+
+    finess: Annotated[str, BeforeValidator(_id_text)]
+    name: Text
+    year: int = Field(ge=2000, le=2100)
+    staff: Staff
+    internal_meetings: list[IsoDate] | None = None
+    partners: list[Partner] | None = None
+    patient_file: PatientFile | None = None
+    transmission_log: bool | None = None
+    planning_formalised: bool | None = None
+    care_directory_updated: IsoDate | None = None
+    external_data_procedure: bool | None = None
+    flu_vaccination_gp_info: bool | None = None
+    access_24_7: bool | None = None
+    phone_message_outside_hours: bool | None = None
+    coordinator_nurse: Annotated[str | None, BeforeValidator(_id_text)] = None
+    charter_displayed: bool | None = None
+    permanence: list[Text] | None = None
+    prevention_actions: list[PreventionAction] | None = None
+    promotion_actions: list[PromotionAction] | None = None
+    trainings: list[Training] | None = None
+    internships: list[Internship] | None = None
+
+    @field_validator("finess")
+    @classmethod
+    def _finess(cls, value: str) -> str:
+        if not re.fullmatch(FINESS_PATTERN, value):
+            raise PydanticCustomError("csi_finess", FINESS_RULE)
+        return value
+
+
+# --------------------------------------------------------------------------- loading
+
+_RULES = {
+    "extra_forbidden": "clé inconnue",
+    "missing": "clé obligatoire manquante",
+    "bool_type": "oui/non attendu (true ou false)",
+    "bool_parsing": "oui/non attendu (true ou false)",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu",
+    "float_type": "nombre attendu",
+    "float_parsing": "nombre attendu",
+    "string_type": "texte attendu",
+    "string_too_short": "texte vide",
+    "list_type": "liste attendue",
+    "model_type": "rubrique attendue (clés et valeurs)",
+    "model_attributes_type": "rubrique attendue (clés et valeurs)",
+    "dict_type": "rubrique attendue (clés et valeurs)",
+    "date_type": DATE_RULE,
+    "date_parsing": DATE_RULE,
+    "date_from_datetime_parsing": DATE_RULE,
+}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key written twice (PyYAML keeps the last silently)
+    and leaves dates as text, so that an impossible date (`2025-13-01`) is refused by the
+    model with its key path instead of crashing the YAML parser."""
+
+
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"clé « {key} » écrite deux fois", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """`("staff", "nurses", 2, "fte")` → `staff.nurses[3].fte` (entries counted from 1)."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part + 1}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _rule(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind.startswith("csi_"):
+        return error["msg"]
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        return f"valeur non reconnue (permises : {', '.join(allowed)})"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = next(iter(error.get("ctx", {}).values()), "")
+        bound = f"{bound:g}" if isinstance(bound, int | float) else bound
+        words = {
+            "greater_than_equal": "au moins",
+            "greater_than": "supérieure à",
+            "less_than_equal": "au plus",
+            "less_than": "inférieure à",
+        }
+        return f"valeur hors limites (attendu : {words[kind]} {bound})"
+    return _RULES.get(kind, "valeur non valide")
+
+
+def _value(error: dict[str, Any]) -> str | None:
+    if error["type"] == "missing":
+        return None
+    value = error.get("input")
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def findings_of(error: ValidationError, file_name: str) -> list[Finding]:
+    """One French finding per pydantic error: a secretary never sees a traceback."""
+    return [
+        Finding(file=file_name, rule=_rule(e), column=key_path(e["loc"]) or None, value=_value(e))
+        for e in error.errors()
+    ]
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"Registre du centre illisible : {path.name}",
+            [
+                Finding(
+                    path.name, "fichier illisible (texte UTF-8 attendu)", value=type(exc).__name__
+                )
+            ],
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except (yaml.YAMLError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntaxe incorrecte"
+        raise InputError(
+            f"Registre du centre illisible : {path.name}",
+            [
+                Finding(
+                    path.name,
+                    f"YAML invalide{where} : {problem}",
+                    row=mark.line + 1 if mark else None,
+                )
+            ],
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(
+            f"Registre du centre illisible : {path.name}",
+            [
+                Finding(
+                    path.name,
+                    "le registre doit être une suite de clés (finess, name, year, staff…)",
+                )
+            ],
+        )
+    return data
+
+
+def load_register(path: Path) -> CentreRegister:
+    """Read and validate one `centre*.yaml`; every problem becomes a French `Finding`."""
+    data = _read_yaml(path)
+    try:
+        return CentreRegister.model_validate(data)
+    except ValidationError as exc:
+        findings = findings_of(exc, path.name)
+        raise InputError(
+            f"Registre du centre refusé : {len(findings)} problème(s) à corriger", findings
+        ) from None
