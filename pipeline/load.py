@@ -9,7 +9,6 @@ alone, so loading the same extract twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 import duckdb
@@ -112,14 +111,12 @@ def _cross_table_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
     ]
 
 
-def register_json(register) -> str:
-    return json.dumps(register.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-
-
 def _record_register_version(
     con: duckdb.DuckDBPyConnection, register, name: str, load_id: int
 ) -> bool:
     """Keep every version of a register; return False when this one changes nothing."""
+    from pipeline.register_tables import register_json
+
     text = register_json(register)
     current = first_row(
         con,

@@ -177,15 +177,19 @@ def _sha256_file(name: str) -> str:
 
 
 def inputs(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[str, Any]]:
-    """Every input file that fed this centre × year, with its fingerprint."""
+    """Every input file that fed this centre × year, with its fingerprint.
+
+    A file loaded again unchanged is listed once, with the load that first brought it.
+    """
     return _rows(
         con,
-        """select distinct f.file_name as file, f.table_name as "table", f.sha256, f.rows,
-                  f.load_id
+        """select f.file_name as file, f.table_name as "table", f.sha256, f.rows,
+                  min(f.load_id) as load_id
            from load_files f
            join load_file_scopes s on s.load_id = f.load_id and s.file_name = f.file_name
            where s.centre_finess = ? and (s.year = ? or s.year is null)
-           order by f.load_id, f.file_name""",
+           group by all
+           order by load_id, file""",
         [finess, year],
     )
 
