@@ -107,13 +107,15 @@ def ingest(
     Une extraction qui repète des lignes déjà chargées les remplace (la plus récente
     l'emporte) ; recharger la même extraction ne change rien.
     """
-    from pipeline.errors import InputError
+    from pipeline.errors import InputError, UsageError
     from pipeline.steps import ingest as run_ingest
 
     try:
         summary = run_ingest(extract_dir, db, profile)
     except InputError as error:
         _refuse(error, extract_dir, db)
+    except UsageError as error:
+        _fail(str(error), code=1)
     _console().print(
         f"Chargement n° {summary.load_id} : {summary.rows_read} lignes lues, "
         f"{summary.rows_inserted} ajoutées, {summary.rows_replaced} remplacées, "
@@ -240,6 +242,25 @@ def verify(
     for line in diffs[:100]:
         console.print(f"  {line}", markup=False)
     raise typer.Exit(1)
+
+
+@app.command()
+def snapshot(
+    destination: Annotated[Path, typer.Argument(help="Fichier DuckDB à créer (la copie).")],
+    db: DbOption = None,
+) -> None:
+    """Copier l'entrepôt dans un autre fichier, pour l'analyser sans gêner les chargements.
+
+    La copie est cohérente (prise entre deux chargements) et contient tables et vues.
+    """
+    from pipeline.errors import UsageError
+    from pipeline.steps import snapshot as run_snapshot
+
+    try:
+        run_snapshot(destination, db)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    _console().print(f"Copie écrite : {destination}", markup=False)
 
 
 profile_app = typer.Typer(help="Profils d'import : décrire l'export de votre logiciel.")

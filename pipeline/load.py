@@ -9,6 +9,9 @@ alone, so loading the same extract twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
+import time
 from dataclasses import dataclass
 
 import duckdb
@@ -168,6 +171,17 @@ def _record_files(con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int
         )
 
 
+def _fault_point(table: str) -> None:
+    """Fault injection for the all-or-nothing tests: stop here, mid-transaction.
+
+    `CSI_FAULT_AFTER=billing` makes the load announce itself on stderr and wait, so a
+    test can kill or interrupt the process while the transaction is open.
+    """
+    if os.environ.get("CSI_FAULT_AFTER") == table:
+        print(f"csi-fault-point {table}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
 def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummary:
     """Write the extract in one transaction; on any failure the warehouse is unchanged."""
     from pipeline.register_tables import write_register
@@ -183,15 +197,18 @@ def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummar
             _stage(con, table, frame)
             for i, n in enumerate(_upsert(con, table, load_id)):
                 totals[i] += n
+            _fault_point(table)
+        registers_changed = False
         for name, register in extract.registers:
             if _record_register_version(con, register, name, load_id):
                 write_register(con, register, name, load_id)
+                registers_changed = True
         problems = _cross_table_findings(con)
         if problems:
             raise InputError("Extraction refusée : dates incohérentes", problems)
         rows_read = sum(f.height for f in extract.tables.values())
         con.execute(
-            "insert into loads values (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?)",
+            "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id,
                 started,
@@ -199,6 +216,7 @@ def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummar
                 str(extract.directory),
                 extract.profile,
                 __version__,
+                "loaded" if totals[0] or totals[1] or registers_changed else "unchanged",
                 rows_read,
                 *totals,
             ],

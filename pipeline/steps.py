@@ -69,6 +69,26 @@ def report(
         con.close()
 
 
+def snapshot(destination: Path, db: Path | None = None) -> None:
+    """Copy the warehouse, tables and views, into a new DuckDB file."""
+    path = database_path(db)
+    if not path.exists():
+        raise UsageError(f"Entrepôt introuvable : {path}.")
+    if Path(destination).exists():
+        raise UsageError(f"{destination} existe déjà : choisissez un autre nom.")
+    con = connect(path, read_only=True)
+    try:
+        con.execute(f"attach '{destination}' as copy (read_only false)")
+        con.execute(f"copy from database {_catalog(con)} to copy")
+        con.execute("detach copy")
+    finally:
+        con.close()
+
+
+def _catalog(con) -> str:
+    return con.execute("select current_database()").fetchall()[0][0]
+
+
 def open_warehouse(db: Path | None, as_of: int | None = None):
     """A connection on the warehouse (with fresh views), or on its state after a load."""
     from pipeline.asof import open_as_of

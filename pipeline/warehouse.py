@@ -8,6 +8,7 @@ very same figures.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -73,10 +74,40 @@ def database_path(explicit: str | Path | None = None) -> Path:
     return Path(explicit or os.environ.get("CSI_DB") or DEFAULT_DB)
 
 
+def lock_timeout() -> float:
+    """Seconds to wait for a warehouse held by another program (`CSI_LOCK_TIMEOUT`)."""
+    try:
+        return float(os.environ.get("CSI_LOCK_TIMEOUT", "120"))
+    except ValueError:
+        return 120.0
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting a bounded time while another program holds its lock.
+
+    DuckDB lets one process write a file, or several read it, never both: a load
+    started while an analyst has the file open waits, then stops with a clear message
+    instead of blocking forever.
+    """
+    from pipeline.errors import UsageError
+
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise UsageError(f"Entrepôt illisible : {path} ({exc})") from None
+            if time.monotonic() >= deadline:
+                raise UsageError(
+                    f"L'entrepôt {path} est ouvert par un autre programme (session d'analyse, "
+                    f"autre chargement) depuis plus de {lock_timeout():.0f} s. Fermez-le puis "
+                    "relancez ; pour analyser pendant les chargements, travaillez sur une copie "
+                    "(csi snapshot)."
+                ) from None
+            time.sleep(0.5)
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
