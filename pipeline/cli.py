@@ -203,18 +203,11 @@ def serve(
     Pour les centres qui font tourner un serveur Prefect ou Prefect Cloud
     (PREFECT_API_URL) ; la commande reste active et exécute les traitements planifiés.
     """
-    from pipeline.flows import monthly_flow
+    from prefect import serve as prefect_serve
 
-    monthly_flow.serve(
-        name="csi-mensuel",
-        cron=cron,
-        parameters={
-            "extract_dir": str(extract_dir.resolve()),
-            "db": str(db.resolve()) if db else None,
-            "profile": profile,
-            "out": str(out.resolve()),
-        },
-    )
+    from pipeline.schedule import monthly_deployment
+
+    prefect_serve(monthly_deployment(extract_dir, db, profile, out, cron))
 
 
 @app.command()
