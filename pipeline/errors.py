@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# Values of these columns identify a patient: a message names their row, never the value.
+SENSITIVE_COLUMNS = frozenset({"patient_id", "birth_date", "postcode"})
+
+
 @dataclass(frozen=True)
 class Finding:
     """One reason why an input was refused."""
@@ -19,6 +23,11 @@ class Finding:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    sensitive: bool = False  # set when the column holds patient data under another name
+
+    def __post_init__(self) -> None:
+        if self.sensitive or self.column in SENSITIVE_COLUMNS:
+            object.__setattr__(self, "value", None)
 
     def describe(self) -> str:
         where = [self.file]

@@ -174,3 +174,13 @@ def test_report_without_warehouse_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["report", "--year", "2025", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 2
     assert "Entrepôt introuvable" in result.output
+
+
+def test_patient_data_is_never_echoed_in_messages(tmp_path, loaded_db):
+    message = _refused(
+        tmp_path,
+        loaded_db,
+        patients=patient_rows({"patient_id": "P9", "birth_date": "1950-13-45"}),
+    )
+    assert "patients.csv, ligne 1, colonne « birth_date » : date impossible" in message
+    assert "1950-13-45" not in message
