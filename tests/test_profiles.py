@@ -165,3 +165,20 @@ def test_profile_check_says_ok_for_a_good_export(tmp_path, canonical_extract):
     result = runner.invoke(app, ["profile", "check", str(french), "--profile", "logiciel-fr"])
     assert result.exit_code == 0, result.output
     assert "act_code                 ← « Lettre clé »" in result.output
+
+
+def test_xlsx_named_sheet(tmp_path, canonical_extract):
+    import polars as pl
+    import xlsxwriter
+
+    expected = _report(canonical_extract, tmp_path / "a.duckdb", None)
+    target = tmp_path / "xl"
+    target.mkdir()
+    for path in canonical_extract.glob("*.csv"):
+        frame = pl.read_csv(path, infer_schema=False)
+        with xlsxwriter.Workbook(target / f"{path.stem}.xlsx") as workbook:
+            frame.head(0).write_excel(workbook, worksheet="Notice")  # a cover sheet first
+            frame.write_excel(workbook, worksheet="Export")
+    profile = tmp_path / "xl.yaml"
+    profile.write_text("name: xl\nformat: {sheet: Export}\n", encoding="utf-8")
+    assert _report(target, tmp_path / "b.duckdb", str(profile)) == expected
