@@ -52,7 +52,7 @@ def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
     for table in CANONICAL:
         _copy_canonical(con, table, load_id)
     for table in COPIED:
-        con.execute(f"insert into {table} select * from wh.{table}")
+        con.execute(f"create table {table} as select * from wh.{table}")
     for table in ("loads", "load_files", "load_file_scopes"):
         con.execute(f"insert into {table} select * from wh.{table} where load_id <= {load_id}")
     _copy_registers(con, load_id)

@@ -23,7 +23,11 @@ ALSACE_MOSELLE = ("57", "67", "68")
 def ngap_frame() -> pl.DataFrame:
     return pl.read_csv(
         reference_file(NGAP_FILE),
-        schema_overrides={"snds_code": pl.String, "value_eur": pl.Float64},
+        schema_overrides={
+            "snds_code": pl.String,
+            "value_eur": pl.Float64,
+            "coefficients": pl.String,
+        },
         try_parse_dates=True,
     )
 
@@ -49,15 +53,20 @@ def holiday_zone(finess: str) -> str:
 
 
 def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Replace the reference tables with the package's versions."""
+    """Replace the reference tables with the package's versions.
+
+    Tables are recreated rather than emptied so that a newer package can add columns
+    to a warehouse written by an older one; the SQL models are recreated afterwards.
+    """
     con.register("ngap_frame", ngap_frame())
     con.register("holiday_frame", holiday_frame())
-    con.execute("delete from ngap_reference")
     con.execute(
-        "insert into ngap_reference by name select code, label, family, value_eur, unit, "
-        "valid_from, valid_to, snds_code, source, to_verify from ngap_frame"
+        "create or replace table ngap_reference as select code, label, family, "
+        "value_eur::decimal(8, 2) as value_eur, unit, "
+        "case when coefficients is null then null "
+        "else list_transform(string_split(coefficients, ';'), lambda c: c::decimal(8, 2)) end "
+        "as coefficients, valid_from, valid_to, snds_code, source, to_verify from ngap_frame"
     )
-    con.execute("delete from public_holidays")
-    con.execute("insert into public_holidays by name select * from holiday_frame")
+    con.execute("create or replace table public_holidays as select * from holiday_frame")
     con.unregister("ngap_frame")
     con.unregister("holiday_frame")

@@ -60,12 +60,7 @@ CANONICAL_DDL = [
     """create table if not exists load_file_scopes (
         load_id bigint not null, file_name varchar not null, centre_finess varchar not null,
         year integer)""",  # year null: the file (patients) feeds every year of the centre
-    """create table if not exists ngap_reference (
-        code varchar not null, label varchar not null, family varchar not null,
-        value_eur decimal(8, 2), unit varchar, valid_from date not null, valid_to date,
-        snds_code varchar, source varchar, to_verify boolean)""",
-    """create table if not exists public_holidays (
-        holiday_date date not null, zone varchar not null, holiday_name varchar not null)""",
+    # ngap_reference and public_holidays are (re)created by pipeline.reference.
 ]
 
 
