@@ -104,6 +104,7 @@ QUALITY = {
     "(rattachées par la date)",
     "unknown_act_code": "Codes inconnus de la NGAP à la date de l'acte",
     "missing_coefficient": "Actes sans coefficient",
+    "unexpected_coefficient": "Coefficients non prévus par la NGAP pour ce code (ex. AIS hors 3 et 4)",
     "amount_mismatch": "Montants différents de la valeur NGAP × coefficient × quantité",
     "night_majoration_daytime": "Majoration de nuit sur un acte réalisé de jour (8h–20h)",
     "night_majoration_wrong_code": "Majoration de nuit au mauvais code (N : 20h–23h et 5h–8h ; "
@@ -121,3 +122,93 @@ QUALITY = {
 }
 
 UNITS = {"lines": "lignes", "patients": "patients", "nurses": "infirmières", "episodes": "entrées"}
+
+# Sections beyond annexe 3, lettered after its numbered sections 1 to 9.
+SUPPLEMENTS = {"forfait": "A", "engagements": "B", "quality": "C"}
+
+MONTHS_SHORT = [
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+]  # fmt: skip
+
+REASONS_SHORT = {
+    "acute": "Affection aiguë",
+    "chronic": "Affection chronique",
+    "palliative": "Soins palliatifs",
+    "unattributed": "Non rattachés",
+}
+
+ENGAGEMENT_STATUS = {"met": "respecté", "not_met": "non respecté", "unknown": "non renseigné"}
+
+YOY = {
+    "previous": "N-1",
+    "change": "Évolution",
+    "change_pct": "Évolution (%)",
+    "none": "Pas de données de l'année précédente dans l'entrepôt : évolutions non calculées.",
+    "partial": "Année précédente incomplète dans l'entrepôt ({months} mois sur 12 avec des "
+    "actes) : évolutions à lire avec prudence.",
+}
+
+CHARTS = {
+    "monthly_patients": "Assurés pris en charge chaque mois, par motif",
+    "monthly_patients_note": "Un assuré pris en charge pour deux motifs compte dans chacun.",
+    "monthly_entries": "Entrées chaque mois, par motif",
+    "acts_by_family": "Nombre d'actes et de majorations par famille",
+    "acts_by_coefficient": "Ventilation par coefficient (nombre d'actes)",
+    "discharge_durations": "Durée des prises en charge après une sortie d'hospitalisation",
+    "median": "médiane",
+    "mean": "moyenne",
+    "days": "jours",
+}
+
+KEY_FIGURES = {
+    "insured_patients": "Assurés pris en charge",
+    "entries": "Entrées",
+    "ami": "Actes AMI",
+    "discharge_patients": "Assurés sortis d'hospitalisation",
+    "forfait": "Forfait de coordination",
+    "engagements": "Engagements respectés",
+    "quality": "Contrôles qualité à corriger",
+}
+
+XLSX_SHEETS = {
+    "meta": "Centre",
+    "clientele": "1 Clientèle",
+    "monthly": "2 Mensuel",
+    "origin": "2 Origine",
+    "acts": "3 Actes",
+    "acts_detail": "3 Actes (ventilation)",
+    "hospital_discharge": "3 Sortie d'hospitalisation",
+    "staff": "4 Personnel",
+    "means": "5 Moyens",
+    "permanence": "6 Permanence des soins",
+    "prevention": "7 Prévention",
+    "promotion": "8 Promotion de la santé",
+    "training": "9 Formation",
+    "forfait": "A Forfait",
+    "engagements": "B Engagements",
+    "quality": "C Qualité",
+    "inputs": "Sources",
+}
+
+PARTNER_NATURES = {
+    "hospital": "Établissement de santé",
+    "network": "Réseau de santé",
+    "had": "HAD",
+    "ssiad": "SSIAD",
+    "ehpad": "EHPAD",
+    "medico_social": "Établissement médico-social",
+    "other": "Autre",
+}
+
+PREVENTION_LEVELS = {
+    "national": "Actions de l'accord national",
+    "regional": "Actions régionales",
+    "local": "Actions locales",
+}
+
+TRAINING_KINDS = {
+    "conventional": "Actions conventionnelles",
+    "professional": "Formation professionnelle",
+    "local": "Formation locale (structure contractante)",
+}

@@ -82,10 +82,14 @@ def test_unknown_codes_amounts_and_missing_coefficients(build):
         {"act_code": "IFD", "coefficient": None, "act_date": "2023-06-01", "amount_eur": "2.50"},
         {"act_code": "IFD", "coefficient": None, "act_date": "2025-06-01", "amount_eur": "2.50"},
         {"act_code": "AIS", "coefficient": None, "act_date": "2025-02-03"},
+        {"act_code": "AIS", "coefficient": "3.5", "act_date": "2025-02-03"},  # AIS is 3 or 4
+        {"act_code": "AIS", "coefficient": "4", "act_date": "2025-02-03"},
+        {"act_code": "DI", "coefficient": "1.2", "act_date": "2025-02-03"},
     )
     assert found["unknown_act_code"]["examples"] == ["F1/1 (XYZ)"]  # 2019 is another year
     assert found["amount_mismatch"]["examples"] == ["F1/4", "F1/6"]  # IFD is 2.75 in 2025
     assert found["missing_coefficient"]["examples"] == ["F1/7"]
+    assert found["unexpected_coefficient"]["examples"] == ["F1/8 (AIS 3.5)"]
 
 
 def test_unknown_code_of_2019_is_reported_in_2019(build):

@@ -33,6 +33,17 @@ from int_counted_lines
 where family in ('AMI', 'AMX', 'AIS', 'DSI') and coefficient is null
 
 union all
+select l.centre_finess, l.year, 'unexpected_coefficient', l.line_ref || ' (' || l.act_code || ' ' || rtrim(rtrim(cast(l.coefficient as varchar), '0'), '.') || ')'
+from int_counted_lines as l
+join ngap_reference as r
+    on r.code = l.act_code
+    and l.act_date >= r.valid_from
+    and (r.valid_to is null or l.act_date <= r.valid_to)
+where r.coefficients is not null
+    and l.coefficient is not null
+    and not list_contains(r.coefficients, l.coefficient::decimal(8, 2))
+
+union all
 select centre_finess, year, 'amount_mismatch', line_ref
 from int_counted_lines
 where amount_eur is not null
