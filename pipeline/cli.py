@@ -6,6 +6,7 @@ Heavy libraries (polars, duckdb, prefect…) are imported inside the commands so
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -46,8 +47,14 @@ OutOption = Annotated[
     Path, typer.Option("--out", help="Dossier où écrire les rapports (un sous-dossier par centre).")
 ]
 FormatOption = Annotated[
-    str, typer.Option("--format", help="Formats séparés par des virgules : json, html.")
+    str,
+    typer.Option(
+        "--format",
+        help="Formats séparés par des virgules : json (données), html (page web), pdf "
+        "(document A4 à envoyer à la CPAM), xlsx (classeur, une feuille par section).",
+    ),
 ]
+DEFAULT_FORMATS = "json,html,pdf,xlsx"
 
 
 def _console(stderr: bool = False):
@@ -66,6 +73,40 @@ def _formats(text: str) -> tuple[str, ...]:
             f"Format inconnu : {', '.join(unknown) or '(aucun)'}. Formats : {', '.join(FORMATS)}."
         )
     return chosen
+
+
+def _print_summary(console, report: dict) -> None:
+    """A few figures of one report, to check at a glance before sending it."""
+    from rich.table import Table
+
+    from pipeline import labels
+    from pipeline.render import summary_rows
+
+    m, py = report["meta"], report.get("previous_year")
+    console.print(
+        f"\n[bold]{m['centre_name'] or 'Centre'}[/] · {m['year']} · FINESS {m['centre_finess']}",
+        soft_wrap=True,
+    )
+    table = Table()
+    table.add_column("")
+    table.add_column(str(m["year"]), justify="right")
+    if py:
+        table.add_column(str(py["year"]), justify="right", style="dim")
+        table.add_column("Évolution", justify="right")
+    for label, value, before, change in summary_rows(report):
+        table.add_row(label, value, *((before, change) if py else ()))
+    console.print(table)
+    if not py:
+        console.print(f"[dim]{labels.YOY['none']}[/]")
+
+
+def _print_written(console, paths, started: float | None = None) -> None:
+    import time
+
+    for path in paths:
+        console.print(f"Écrit : {path}", markup=False, soft_wrap=True)
+    if started is not None:
+        console.print(f"[dim]Terminé en {time.perf_counter() - started:.1f} s.[/]")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -134,7 +175,7 @@ def report(
     ] = None,
     db: DbOption = None,
     out: OutOption = Path("reports"),
-    format: FormatOption = "json,html",
+    format: FormatOption = DEFAULT_FORMATS,
     as_of: Annotated[
         int | None,
         typer.Option(
@@ -144,16 +185,31 @@ def report(
         ),
     ] = None,
 ) -> None:
-    """Écrire le rapport annuel : DOSSIER/<finess>/<année>/annexe3.json, .html…"""
+    """Écrire le rapport annuel : DOSSIER/<finess>/<année>/annexe3.json, .html, .pdf, .xlsx"""
+    import time
+
     from pipeline.errors import UsageError
     from pipeline.steps import report as run_report
 
+    formats, started, reports = _formats(format), time.perf_counter(), []
+    console = _console()
     try:
-        paths = run_report(year, centre, db, out, _formats(format), as_of)
+        with _console(stderr=True).status("Ouverture de l'entrepôt…") as status:
+            paths = run_report(
+                year,
+                centre,
+                db,
+                out,
+                formats,
+                as_of,
+                progress=status.update,
+                on_report=reports.append,
+            )
     except UsageError as error:
         _fail(str(error))
-    for path in paths:
-        _console().print(f"Écrit : {path}", markup=False)
+    for built in reports:
+        _print_summary(console, built)
+    _print_written(console, paths, started)
 
 
 @app.command()
@@ -163,7 +219,7 @@ def run(
     db: DbOption = None,
     profile: ProfileOption = None,
     out: OutOption = Path("reports"),
-    format: FormatOption = "json,html",
+    format: FormatOption = DEFAULT_FORMATS,
 ) -> None:
     """Charger l'extraction puis produire le rapport, en un seul flux Prefect."""
     from pipeline.errors import InputError, UsageError
@@ -184,8 +240,11 @@ def run(
         f"Chargement n° {load['load_id']} : {load['rows_read']} lignes lues, "
         f"{load['rows_inserted']} ajoutées, {load['rows_replaced']} remplacées."
     )
+    console = _console()
     for path in result["reports"]:
-        _console().print(f"Écrit : {path}", markup=False)
+        if path.endswith(".json"):
+            _print_summary(console, json.loads(Path(path).read_text(encoding="utf-8")))
+    _print_written(console, result["reports"])
 
 
 @app.command()

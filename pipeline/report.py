@@ -28,9 +28,12 @@ MONTHLY_KEYS = tuple(labels.MONTHLY)
 
 
 def number(value: Any) -> Any:
-    """JSON-friendly numbers: integral values as int, others rounded to 2 decimals."""
+    """JSON-friendly numbers: integral values as int, others rounded for reading."""
     if isinstance(value, Decimal | float):
-        return int(value) if value == int(value) else round(float(value), 2)
+        if value == int(value):
+            return int(value)
+        # Decimals are money and coefficients (2 places); floats are shares and means.
+        return round(float(value), 2 if isinstance(value, Decimal) else 4)
     return value
 
 
@@ -237,7 +240,56 @@ def build_report(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict
     }
     report.update(build_register_sections(con, finess, year, unfilled_items(report)))
     report["quality"] = quality(con, finess, year)
+    report["previous_year"] = previous_year(con, finess, year)
     return report
+
+
+def _holds_billing(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> bool:
+    """Whether the warehouse holds counted lines of that centre × year.
+
+    `int_centre_years` also lists years that only have an episode start or a register;
+    comparing with such a year would show every billed figure as growing from zero.
+    """
+    return bool(
+        scalar(
+            con,
+            """select count(*) from int_centre_years y
+               where y.centre_finess = ? and y.year = ? and exists (
+                 select 1 from int_counted_lines l
+                 where l.centre_finess = y.centre_finess and l.year = y.year)""",
+            [finess, year],
+        )
+    )
+
+
+def _act_figures(block: dict[str, Any]) -> dict[str, Any]:
+    """The numeric figures of one act family, without the breakdowns."""
+    keys = ("count", "coefficient_total", "km", "amount_eur")
+    return {key: block[key] for key in keys if key in block}
+
+
+def previous_year(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any] | None:
+    """The headline figures of year − 1, so that every figure can show its change.
+
+    Built by the same section builders as the year itself, hence counted by the same
+    rules; `None` when the warehouse holds no billed activity of that centre in year − 1.
+    `months_with_lines` lets a reader see that the year before is incomplete.
+    """
+    before = year - 1
+    if not _holds_billing(con, finess, before):
+        return None
+    discharge = hospital_discharge(con, finess, before)
+    months = monthly(con, finess, before)
+    return {
+        "year": before,
+        "months_with_lines": sum(
+            1 for m in months if any(m[k] for k in MONTHLY_KEYS if k.endswith("_patients"))
+        ),
+        "clientele": clientele(con, finess, before),
+        "monthly_totals": monthly_totals(con, finess, before),
+        "acts": {f: _act_figures(b) for f, b in acts(con, finess, before).items()},
+        "hospital_discharge": {k: discharge[k] for k in ("patients", "episodes")},
+    }
 
 
 def unfilled_items(report: dict[str, Any]) -> list[str]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import InputError, UsageError
 from pipeline.load import LoadSummary, load_extract
@@ -48,14 +50,20 @@ def report(
     out: Path = Path("reports"),
     formats: tuple[str, ...] = ("json", "html"),
     as_of: int | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    on_report: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[Path]:
     """Write the annual report of one centre, or of every centre of the warehouse.
 
     With `as_of`, the report reads the warehouse as it stood right after that load.
+    `progress` hears what is being done (the PDF takes seconds: the CLI shows it) and
+    `on_report` receives each report built, for a summary.
     """
     from pipeline.render import write_report
     from pipeline.report import build_report
 
+    tell = progress or (lambda _message: None)
     con = open_warehouse(db, as_of)
     try:
         centres = [centre] if centre else _centres_of_year(con, year)
@@ -63,7 +71,13 @@ def report(
             raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
         written: list[Path] = []
         for finess in centres:
-            written += write_report(build_report(con, finess, year), Path(out), formats)
+            tell(f"Calcul des chiffres du centre {finess} ({year})")
+            built = build_report(con, finess, year)
+            for fmt in formats:
+                tell(f"Centre {finess} : écriture du rapport {fmt.upper()}")
+                written += write_report(built, Path(out), (fmt,))
+            if on_report:
+                on_report(built)
         return written
     finally:
         con.close()

@@ -97,6 +97,9 @@ def test_sample_exercises_the_quality_checks(sample_report):
                 "patient_without_birth_date"):  # fmt: skip
         assert found[key]["count"] > 0, key
         assert 0 < len(found[key]["examples"]) <= 5
+    lines = found["unattributed_lines"]
+    assert lines["share"] == round(lines["count"] / sample_report["quality"]["counted_lines"], 4)
+    assert 0 < lines["share"] < 0.01
 
 
 def test_sample_in_french_conventions_gives_the_same_report(sample_report, tmp_path):
