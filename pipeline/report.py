@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -197,6 +198,15 @@ def inputs(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[
     )
 
 
+def generation_time() -> str:
+    """Now, or `SOURCE_DATE_EPOCH` when set, so that an auditor's regeneration is identical
+    byte for byte (the reproducible-builds convention)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).isoformat(timespec="seconds")
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
 def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
     import holidays
 
@@ -213,7 +223,7 @@ def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, An
         "centre_name": name[0] if name else None,
         "year": year,
         "holiday_zone": holiday_zone(finess),
-        "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "generated_at": generation_time(),
         "package_version": __version__,
         "reference": {
             "ngap_sha256": _sha256_file(NGAP_FILE),

@@ -15,7 +15,10 @@ runner = CliRunner()
 
 def test_report_as_of_a_load_ignores_later_loads_and_verify_agrees(tmp_path, db):
     march = billing_rows({"act_date": "2025-03-01"}, {"act_date": "2025-03-02"})
-    steps.ingest(make_extract(tmp_path / "m3", billing=march, patients=patient_rows({"patient_id": "P1"})), db)
+    steps.ingest(
+        make_extract(tmp_path / "m3", billing=march, patients=patient_rows({"patient_id": "P1"})),
+        db,
+    )
     first = steps.report(2025, None, db, tmp_path / "out1", ("json",))[0]
     report1 = json.loads(first.read_text(encoding="utf-8"))
     assert report1["meta"]["as_of_load"] == 1
@@ -56,3 +59,19 @@ def test_unknown_load_is_a_clear_error(tmp_path, db):
         ["report", "--year", "2025", "--db", str(db), "--as-of", "9", "--out", str(tmp_path / "o")],
     )
     assert result.exit_code == 2 and "Chargement n° 9 inconnu" in result.output
+
+
+def test_regeneration_is_identical_byte_for_byte(tmp_path, db, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+    steps.ingest(make_extract(tmp_path / "m", billing=billing_rows({"act_date": "2025-03-01"})), db)
+    first = steps.report(2025, None, db, tmp_path / "a", ("json", "html"))
+    steps.ingest(
+        make_extract(
+            tmp_path / "n", billing=billing_rows({"act_date": "2025-05-01"}, invoice="F2")
+        ),
+        db,
+    )
+    again = steps.report(2025, None, db, tmp_path / "b", ("json", "html"), as_of=1)
+    for a, b in zip(first, again, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert json.loads(first[0].read_text())["meta"]["generated_at"] == "2026-01-01T00:00:00+00:00"
