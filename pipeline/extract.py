@@ -1,12 +1,19 @@
-"""Read and validate a whole extract directory, without touching the warehouse.
+"""Read and validate an extract directory, batch by batch, without touching the warehouse.
 
 An extract is refused as a whole: every file is read and checked, and all findings
 are gathered before raising, so that the secretary can fix everything in one pass.
+
+Files are streamed (`pipeline.readers`): each batch is typed, pseudonymised and run
+through every check of its pandera model, then handed to the loader; memory holds
+one batch, never the extract. The loader checks the uniqueness of keys over the
+whole extract in DuckDB and reports its duplicates back here (`add_duplicates`), so
+that the findings come out in the order a single pandera pass would give.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,15 +21,24 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from pipeline.canonical import TABLES
-from pipeline.coerce import coerce
+from pipeline.coerce import MAX_FINDINGS_PER_COLUMN, coerce
 from pipeline.errors import Finding, InputError
 from pipeline.profiles import Profile
 from pipeline.pseudonym import pseudonymise
-from pipeline.readers import FILE, SourceFile, find_files, read_source
-from pipeline.validate import validate_table
+from pipeline.readers import FILE, SourceFile, find_files, sha256_of, source_batches
+from pipeline.validate import (
+    MAX_FINDINGS,
+    Ranked,
+    duplicate_finding,
+    unique_columns,
+    validate_batch,
+)
 
 if TYPE_CHECKING:
     from schemas.register import CentreRegister
+
+MAX_NIR_FINDINGS = 50
+DATE_COLUMNS = {"billing": "act_date", "episodes": "start_date"}  # the year a row counts for
 
 
 @dataclass(frozen=True)
@@ -34,44 +50,149 @@ class InputFile:
 
 
 @dataclass
+class TableFindings:
+    """What is wrong with one table, kept in the order and within the caps of one pass."""
+
+    files: list[Finding] = field(default_factory=list)  # unreadable file, missing column…
+    parse: dict[str, list[Finding]] = field(default_factory=dict)  # per column
+    nir: list[Finding] = field(default_factory=list)
+    checks: list[Ranked] = field(default_factory=list)  # pandera, then the duplicates
+
+    def add_parse(self, findings: list[Finding]) -> None:
+        for finding in findings:
+            kept = self.parse.setdefault(str(finding.column), [])
+            if len(kept) < MAX_FINDINGS_PER_COLUMN:
+                kept.append(finding)
+
+    def add_checks(self, ranked: list[Ranked]) -> None:
+        self.checks += ranked[: max(MAX_FINDINGS - len(self.checks), 0)]
+
+    def any(self) -> bool:
+        return bool(self.files or self.parse or self.nir or self.checks)
+
+    def ordered(self, table: str) -> list[Finding]:
+        """File problems, then unparsable values, then NIRs, else the model's findings.
+
+        As before streaming: the model only speaks when every value could be typed.
+        """
+        parse = [f for c in TABLES[table] for f in self.parse.get(c.name, [])]
+        found = self.files + parse + self.nir[:MAX_NIR_FINDINGS]
+        if not parse and not self.nir:
+            checks = sorted(self.checks, key=lambda ranked: ranked[0])[:MAX_FINDINGS]
+            found += [finding for _, finding in checks]
+        return found
+
+
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csi-sha256")
+
+
+@dataclass
 class Extract:
-    """A validated extract, ready to load."""
+    """An extract being read: its files, its registers and what was found wrong so far."""
 
     directory: Path
-    profile: str
-    tables: dict[str, pl.DataFrame]
+    profile_def: Profile
+    sources: list[SourceFile]
     registers: list[tuple[str, CentreRegister]] = field(default_factory=list)
-    files: list[InputFile] = field(default_factory=list)
+    register_findings: list[Finding] = field(default_factory=list)
+    findings: dict[str, TableFindings] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # per file name
+    scopes: set[tuple[str, str, int | None]] = field(default_factory=set)
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # when read in memory
+    _digests: dict[str, Future] = field(default_factory=dict)
+    _pseudonyms: dict = field(default_factory=dict)
 
+    @property
+    def profile(self) -> str:
+        return self.profile_def.name
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    @property
+    def present(self) -> list[str]:
+        """The canonical tables the extract has files for, in load order."""
+        return [t for t in TABLES if any(s.table == t for s in self.sources)]
 
+    @property
+    def refused(self) -> bool:
+        return bool(self.register_findings) or any(f.any() for f in self.findings.values())
 
-def _read_table(
-    table: str, sources: list[SourceFile], profile: Profile, findings: list[Finding]
-) -> pl.DataFrame | None:
-    frames = []
-    for source in sources:
-        try:
-            frames.append(read_source(source, profile))
-        except InputError as exc:
-            findings.extend(exc.findings or [Finding(source.path.name, exc.summary)])
-    if not frames:
-        return None
-    text = pl.concat(frames, how="vertical")
-    typed, parse_findings = coerce(text, table, profile.format)
-    typed, nir_findings = pseudonymise(typed)
-    findings.extend(parse_findings + nir_findings)
-    if parse_findings or nir_findings:
-        return None
-    headers = {c: profile.tables[table].source_header(c) for c in typed.columns}
-    findings.extend(validate_table(typed, table, headers))
-    return typed
+    def file_order(self) -> dict[str, int]:
+        return {s.path.name: i for i, s in enumerate(self.sources)}
+
+    def all_findings(self) -> list[Finding]:
+        found = [f for t in TABLES if t in self.findings for f in self.findings[t].ordered(t)]
+        return found + self.register_findings
+
+    def add_duplicates(self, table: str, rows: list[tuple[str, int]]) -> None:
+        """Rows (file, row) whose key another row of the extract also has."""
+        order = self.file_order()
+        ranked = [duplicate_finding(table, file, row, order) for file, row in rows]
+        self.findings.setdefault(table, TableFindings()).checks += ranked
+
+    def batches(self, table: str) -> Iterator[pl.DataFrame]:
+        """The table's typed, checked batches (rows of refused files left out)."""
+        if table in self.tables:
+            yield self.tables[table]
+            return
+        yield from self._stream(table)
+
+    def _stream(self, table: str) -> Iterator[pl.DataFrame]:
+        found = self.findings.setdefault(table, TableFindings())
+        mapping = self.profile_def.tables[table]
+        headers = {c.name: mapping.source_header(c.name) for c in TABLES[table]}
+        order = self.file_order()
+        for source in (s for s in self.sources if s.table == table):
+            self._digests[source.path.name] = _HASHER.submit(sha256_of, source.path)
+            try:
+                for text in source_batches(source, self.profile_def):
+                    yield self._checked(table, text, found, headers, order)
+            except InputError as exc:
+                found.files.extend(exc.findings or [Finding(source.path.name, exc.summary)])
+
+    def _checked(
+        self,
+        table: str,
+        text: pl.DataFrame,
+        found: TableFindings,
+        headers: dict[str, str],
+        order: dict[str, int],
+    ) -> pl.DataFrame:
+        """Type, pseudonymise and check one batch; remember what it holds."""
+        typed, parse = coerce(text, table, self.profile_def.format)
+        found.add_parse(parse)
+        typed, nir = pseudonymise(typed, cache=self._pseudonyms)
+        found.nir += nir[: max(MAX_NIR_FINDINGS - len(found.nir), 0)]
+        found.add_checks(validate_batch(typed, table, headers, order))
+        self._remember(table, typed)
+        return typed
+
+    def _remember(self, table: str, typed: pl.DataFrame) -> None:
+        """Rows per file and (file, centre, year) scopes, for the loads register.
+
+        A streamed batch comes from one file.
+        """
+        name = typed.get_column(FILE)[0]
+        self.rows[name] = self.rows.get(name, 0) + typed.height
+        date = DATE_COLUMNS.get(table)
+        year = pl.col(date).dt.year().cast(pl.Int32) if date else pl.lit(None, dtype=pl.Int32)
+        scopes = typed.select("centre_finess", year.alias("year")).unique()
+        self.scopes.update((name, centre, y) for centre, y in scopes.iter_rows())
+
+    def input_files(self) -> list[InputFile]:
+        """Every file of the extract with its fingerprint and rows (after reading)."""
+        files = []
+        for s in self.sources:
+            digest = self._digests.get(s.path.name)
+            sha = digest.result() if digest else sha256_of(s.path)
+            files.append(InputFile(s.table, s.path.name, sha, self.rows.get(s.path.name, 0)))
+        files += [
+            InputFile("register", name, sha256_of(self.directory / name), 1)
+            for name, _ in self.registers
+        ]
+        return files
+
+    @property
+    def files(self) -> list[InputFile]:
+        return self.input_files()
 
 
 def _read_registers(directory: Path, findings: list[Finding]) -> list[tuple[str, CentreRegister]]:
@@ -86,18 +207,16 @@ def _read_registers(directory: Path, findings: list[Finding]) -> list[tuple[str,
     return registers
 
 
-def read_extract(directory: Path, profile: Profile) -> Extract:
-    """Read, type and validate every file of the extract; raise `InputError` if any fails."""
+def open_extract(directory: Path, profile: Profile) -> Extract:
+    """Find the extract's files and read its registers; rows are read while loading.
+
+    Raises `InputError` when the directory is missing or holds no recognised file.
+    """
     if not directory.is_dir():
         raise InputError(f"Dossier d'extraction introuvable : {directory}")
     sources = find_files(directory, profile)
-    findings: list[Finding] = []
-    tables: dict[str, pl.DataFrame] = {}
-    for table in TABLES:
-        frame = _read_table(table, [s for s in sources if s.table == table], profile, findings)
-        if frame is not None:
-            tables[table] = frame
-    registers = _read_registers(directory, findings)
+    register_findings: list[Finding] = []
+    registers = _read_registers(directory, register_findings)
     if not sources and not registers:
         raise InputError(
             f"Aucun fichier reconnu dans {directory}",
@@ -109,15 +228,27 @@ def read_extract(directory: Path, profile: Profile) -> Extract:
                 )
             ],
         )
-    if findings:
+    return Extract(directory, profile, sources, registers, register_findings)
+
+
+def _duplicates_in_memory(frame: pl.DataFrame, table: str) -> list[tuple[str, int]]:
+    repeated = frame.filter(pl.struct(unique_columns(table)).is_duplicated())
+    return [(str(f), int(r)) for f, r in repeated.select(FILE, "_row").iter_rows()]
+
+
+def read_extract(directory: Path, profile: Profile) -> Extract:
+    """Read, type and validate a whole extract in memory; raise `InputError` if any fails.
+
+    For small extracts and tests: the loader streams `open_extract` instead.
+    """
+    extract = open_extract(directory, profile)
+    for table in extract.present:
+        frames = list(extract.batches(table))
+        if frames:
+            frame = pl.concat(frames, how="vertical")
+            extract.add_duplicates(table, _duplicates_in_memory(frame, table))
+            extract.tables[table] = frame
+    if extract.refused:
+        findings = extract.all_findings()
         raise InputError(f"Extraction refusée : {len(findings)} problème(s) à corriger", findings)
-    files = [
-        InputFile(s.table, s.path.name, sha256_of(s.path), _rows_of(tables, s.path.name))
-        for s in sources
-    ]
-    files += [InputFile("register", name, sha256_of(directory / name), 1) for name, _ in registers]
-    return Extract(directory, profile.name, tables, registers, files)
-
-
-def _rows_of(tables: dict[str, pl.DataFrame], file_name: str) -> int:
-    return sum(int(f.filter(pl.col(FILE) == file_name).height) for f in tables.values())
+    return extract

@@ -24,6 +24,7 @@ from pipeline.readers import FILE, ROW
 NIR_PATTERN = re.compile(r"^[1-478]\d{4}(\d{2}|2A|2B)\d{6}\d{2}$")
 _NIR_LOOSE = r"^[1-478][0-9 ]{4}[0-9AB ]{2,3}[0-9 ]{6,12}$"
 PSEUDONYM_PREFIX = "PS-"
+_SECRETS: dict[Path, bytes] = {}
 
 
 def normalise(candidate: str) -> str:
@@ -50,13 +51,18 @@ def secrets_dir() -> Path:
 
 
 def centre_secret(finess: str) -> bytes:
-    """The centre's pseudonymisation key, created on first use (keep a backup of it)."""
+    """The centre's pseudonymisation key, created on first use (keep a backup of it).
+
+    Read once per process and key file: an extract holds thousands of NIRs per centre.
+    """
     path = secrets_dir() / f"{finess}.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
-        path.chmod(0o600)
-    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    if path not in _SECRETS:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
+            path.chmod(0o600)
+        _SECRETS[path] = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    return _SECRETS[path]
 
 
 def pseudonym(finess: str, nir: str) -> str:
@@ -65,11 +71,15 @@ def pseudonym(finess: str, nir: str) -> str:
 
 
 def pseudonymise(
-    frame: pl.DataFrame, column: str = "patient_id"
+    frame: pl.DataFrame,
+    column: str = "patient_id",
+    cache: dict[tuple[str, str], str | None] | None = None,
 ) -> tuple[pl.DataFrame, list[Finding]]:
     """Replace NIR-shaped ids by their pseudonym; a NIR whose key is wrong is a finding.
 
     The finding never carries the value: a NIR is never printed, logged or stored.
+    `cache` carries the pseudonyms from one batch of a file to the next (a patient has
+    many lines), so each NIR is checked and hashed once per extract.
     """
     looks_like = pl.col(column).str.contains(_NIR_LOOSE) & (
         pl.col(column).str.replace_all(r"[ .]", "").str.len_chars() == 15
@@ -77,15 +87,20 @@ def pseudonymise(
     candidates = frame.filter(looks_like).select("centre_finess", column).unique()
     if candidates.height == 0:
         return frame, []
+    known = {} if cache is None else cache
     mapping: dict[tuple[str, str], str | None] = {}
     for finess, value in candidates.iter_rows():
-        mapping[(finess, value)] = pseudonym(finess, value) if nir_key_is_valid(value) else None
+        if (finess, value) not in known:
+            known[(finess, value)] = pseudonym(finess, value) if nir_key_is_valid(value) else None
+        mapping[(finess, value)] = known[(finess, value)]
     lookup = pl.DataFrame(
         [(f, v, p) for (f, v), p in mapping.items()],
         schema={"centre_finess": pl.String, column: pl.String, "__pseudonym": pl.String},
         orient="row",
     )
-    joined = frame.join(lookup, on=["centre_finess", column], how="left", nulls_equal=False)
+    joined = frame.join(
+        lookup, on=["centre_finess", column], how="left", nulls_equal=False, maintain_order="left"
+    )
     bad = joined.filter(
         pl.col("__pseudonym").is_null()
         & looks_like

@@ -1,14 +1,22 @@
-"""Read an extract's files into text frames with canonical column names.
+"""Read an extract's files into text frames with canonical column names, batch by batch.
 
 Everything is read as text first: types are parsed afterwards (`pipeline.coerce`) so
 that a bad value can be reported with its file, row and column instead of failing the
 whole read with an engine error.
+
+Files are streamed: a CSV is cut into blocks of whole records (`BLOCK_BYTES`), a
+Parquet file into row batches, so that memory stays bounded whatever the size of the
+export; `_row` keeps counting across batches, so a finding names the same row as if
+the file had been read at once.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +28,11 @@ from pipeline.profiles import FileFormat, Profile, TableMapping
 
 ROW = "_row"  # 1-based data row number in its file, header excluded
 FILE = "_file"  # file name, for error messages and the loads register
+
+BLOCK_BYTES = 64 << 20  # CSV bytes per batch (~750,000 billing lines)
+BATCH_ROWS = 1 << 20  # rows per batch of Parquet and XLSX files
+MAX_UNKNOWN_VALUES = 50  # unmapped values reported per file
+_WHOLE_FILE_CODECS = ("utf-16", "utf-32")  # not ASCII-compatible: cannot be cut in blocks
 
 
 @dataclass(frozen=True)
@@ -41,66 +54,197 @@ def find_files(extract_dir: Path, profile: Profile) -> list[SourceFile]:
     return found
 
 
-def _decode(path: Path, encoding: str) -> str:
-    data = path.read_bytes()
-    if b"\x00" in data[:65536]:
-        raise InputError(
-            f"Fichier illisible : {path.name}",
-            [Finding(path.name, "fichier binaire ou corrompu : ce n'est pas un fichier texte CSV")],
-        )
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+def _unreadable(path: Path, rule: str) -> InputError:
+    return InputError(f"Fichier illisible : {path.name}", [Finding(path.name, rule)])
+
+
+def _wrong_encoding(path: Path, encoding: str) -> InputError:
+    return _unreadable(
+        path,
+        f"le fichier n'est pas encodé en {encoding} : indiquez le bon encodage "
+        "dans le profil d'import (format.encoding, par ex. cp1252)",
+    )
+
+
+def _codec(encoding: str) -> str:
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def _to_utf8(block: bytes, path: Path, encoding: str, first: bool) -> bytes:
+    """The block as UTF-8 bytes (what polars reads), refusing bytes foreign to the encoding."""
+    codec = _codec(encoding)
+    if codec == "utf-8-sig":
+        if first and block.startswith(codecs.BOM_UTF8):
+            block = block[len(codecs.BOM_UTF8) :]
+        if not block.isascii():
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _wrong_encoding(path, encoding) from None
+        return block
     try:
-        return data.decode(codec)
+        return block.decode(codec).encode("utf-8")
     except (UnicodeDecodeError, LookupError):
-        raise InputError(
-            f"Fichier illisible : {path.name}",
-            [
-                Finding(
-                    path.name,
-                    f"le fichier n'est pas encodé en {encoding} : indiquez le bon encodage "
-                    "dans le profil d'import (format.encoding, par ex. cp1252)",
-                )
-            ],
-        ) from None
+        raise _wrong_encoding(path, encoding) from None
 
 
-def _ragged_row(text: str, delimiter: str) -> tuple[int, int, int] | None:
-    """Find the first row whose field count differs from the header's (slow path)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, [])
-    for number, fields in enumerate(reader, start=1):
-        if fields and len(fields) != len(header):
-            return number, len(fields), len(header)
+def _record_end(data: bytes | bytearray, end: int | None = None) -> int:
+    """Index just after the last newline of `data[:end]` that ends a record, or 0.
+
+    A newline ends a record when an even number of quote characters precedes it: a
+    doubled quote inside a quoted value counts twice and keeps the parity.
+    """
+    end = len(data) if end is None else end
+    pos = data.rfind(b"\n", 0, end)
+    if data.find(b'"', 0, end) < 0:
+        return pos + 1
+    while pos >= 0:
+        if data.count(b'"', 0, pos) % 2 == 0:
+            return pos + 1
+        pos = data.rfind(b"\n", 0, pos)
+    return 0
+
+
+def _raw_blocks(path: Path, encoding: str, block_bytes: int) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole records, as UTF-8; the first holds the header.
+
+    One buffer is reused for the whole file and each block is copied out of it once.
+    """
+    if any(_codec(encoding).lower().startswith(c) for c in _WHOLE_FILE_CODECS):
+        try:
+            yield path.read_bytes().decode(encoding).encode("utf-8")
+        except (UnicodeDecodeError, LookupError):
+            raise _wrong_encoding(path, encoding) from None
+        return
+    first, buffer, held = True, bytearray(block_bytes), 0
+    with path.open("rb") as handle:
+        while True:
+            with memoryview(buffer) as view:
+                read = handle.readinto(view[held:])
+            end = held + read
+            if end == 0:
+                return
+            cut = end if read == 0 else _record_end(buffer, end)
+            if cut == 0:  # no whole record yet: read on (making room if the buffer is full)
+                if end == len(buffer):
+                    buffer.extend(bytes(len(buffer)))
+                held = end
+                continue
+            with memoryview(buffer) as view:
+                block, rest = bytes(view[:cut]), bytes(view[cut:end])
+            buffer[: len(rest)] = rest
+            held = len(rest)
+            yield _to_utf8(block, path, encoding, first)
+            first = False
+
+
+def _ragged_row(text: str, delimiter: str, width: int) -> tuple[int, int] | None:
+    """(row in the block, field count) of the first record whose width is wrong (slow path)."""
+    for number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+        if fields and len(fields) != width:
+            return number, len(fields)
     return None
 
 
-def _read_csv(path: Path, fmt: FileFormat) -> pl.DataFrame:
-    text = _decode(path, fmt.encoding)
-    ragged = _ragged_row(text, fmt.delimiter) if text.count("\n") < 2_000_000 else None
-    if ragged:
-        number, got, expected = ragged
-        raise InputError(
-            f"Fichier mal formé : {path.name}",
-            [
-                Finding(
-                    path.name,
-                    f"{got} colonnes au lieu de {expected} (ligne tronquée ou séparateur "
-                    f"« {fmt.delimiter} » présent dans une valeur)",
-                    row=number,
-                )
-            ],
-        )
-    try:
-        return pl.read_csv(
-            io.StringIO(text),
-            separator=fmt.delimiter,
-            infer_schema=False,
-        )
-    except (pl.exceptions.PolarsError, ValueError) as exc:
-        raise InputError(
-            f"Fichier mal formé : {path.name}",
-            [Finding(path.name, f"CSV illisible ({str(exc).splitlines()[0][:200]})")],
-        ) from None
+def _check_widths(
+    block: bytes, delimiter: str, width: int, lines: int | None
+) -> tuple[int, int] | None:
+    """Find a record with too few or too many fields in a block of data rows.
+
+    Without quotes, counting delimiters is exact and fast: if the block holds `width - 1`
+    delimiters per line (`lines`: the rows polars read, one per line), no line can be
+    short, since a long line would have to make up for it and polars refuses long lines.
+    Otherwise (quotes, blank lines, a real problem) the csv module reads the block again.
+    """
+    sep = delimiter.encode("utf-8")
+    quoteless = lines is not None and b'"' not in block and len(sep) == 1
+    if quoteless and block.count(sep) == (width - 1) * lines:
+        return None
+    return _ragged_row(block.decode("utf-8"), delimiter, width)
+
+
+_ASCII_SPACES = (b" ", b"\t", b"\x0b", b"\x0c", b"\r")
+
+
+def _no_outer_spaces(block: bytes) -> bool:
+    """True when no value of the block can start or end with a space (cheap byte scans).
+
+    An ASCII block without any whitespace byte but newlines needs no stripping; any
+    other block is checked column by column (`to_canonical`).
+    """
+    return block.isascii() and not any(space in block for space in _ASCII_SPACES)
+
+
+def _ragged_error(path: Path, row: int, got: int, expected: int, delimiter: str) -> InputError:
+    return InputError(
+        f"Fichier mal formé : {path.name}",
+        [
+            Finding(
+                path.name,
+                f"{got} colonnes au lieu de {expected} (ligne tronquée ou séparateur "
+                f"« {delimiter} » présent dans une valeur)",
+                row=row,
+            )
+        ],
+    )
+
+
+def _polars_csv(block: bytes, fmt: FileFormat, columns: list[str] | None) -> pl.DataFrame:
+    if columns is None:
+        return pl.read_csv(block, separator=fmt.delimiter, infer_schema=False)
+    return pl.read_csv(
+        block, separator=fmt.delimiter, has_header=False, new_columns=columns, infer_schema=False
+    )
+
+
+def _first_record_end(data: bytes) -> int:
+    """Index just after the first newline that ends a record (the header), or the end."""
+    pos = data.find(b"\n")
+    while pos >= 0:
+        if data.count(b'"', 0, pos) % 2 == 0:
+            return pos + 1
+        pos = data.find(b"\n", pos + 1)
+    return len(data)
+
+
+def _split_header(block: bytes, fmt: FileFormat) -> tuple[int, bytes]:
+    """The header's field count and the data rows of the first block."""
+    end = _first_record_end(block)
+    header = next(csv.reader(io.StringIO(block[:end].decode("utf-8")), delimiter=fmt.delimiter), [])
+    return len(header), block[end:]
+
+
+def _has_data(data: bytes) -> bool:
+    """Whether the block holds anything but blank lines (without copying it)."""
+    return bool(data) and not data.isspace()
+
+
+def csv_batches(path: Path, fmt: FileFormat, block_bytes: int = BLOCK_BYTES):
+    """Yield (first data row number, text frame, spaceless) per block of a CSV file."""
+    columns: list[str] | None = None
+    width, next_row = 0, 1
+    for block in _raw_blocks(path, fmt.encoding, block_bytes):
+        data = block
+        if columns is None:
+            width, data = _split_header(block, fmt)
+        try:
+            frame, error = _polars_csv(block if columns is None else data, fmt, columns), None
+        except (pl.exceptions.PolarsError, ValueError) as exc:
+            frame, error = None, exc
+        if _has_data(data):
+            lines = frame.height if frame is not None else None
+            ragged = _check_widths(data, fmt.delimiter, width, lines)
+            if ragged:
+                row, got = ragged
+                raise _ragged_error(path, next_row + row - 1, got, width, fmt.delimiter)
+        if frame is None:
+            raise InputError(
+                f"Fichier mal formé : {path.name}",
+                [Finding(path.name, f"CSV illisible ({str(error).splitlines()[0][:200]})")],
+            )
+        columns = columns or frame.columns
+        yield next_row, frame, _no_outer_spaces(data)
+        next_row += frame.height
 
 
 def _typed_to_text(frame: pl.DataFrame, fmt: FileFormat) -> pl.DataFrame:
@@ -136,25 +280,72 @@ def _typed_to_text(frame: pl.DataFrame, fmt: FileFormat) -> pl.DataFrame:
     return frame.select([e.alias(n) for e, n in zip(exprs, frame.columns, strict=True)])
 
 
-def _read_raw(path: Path, fmt: FileFormat, mapping: TableMapping) -> pl.DataFrame:
+def _parquet_batches(path: Path, fmt: FileFormat, batch_rows: int):
+    import pyarrow.parquet as pq
+
+    next_row = 1
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+        frame = _typed_to_text(pl.from_arrow(batch), fmt)
+        yield next_row, frame, False
+        next_row += frame.height
+
+
+def _xlsx_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
+    sheet = mapping.sheet or fmt.sheet
+    kwargs = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
+    frame = _typed_to_text(pl.read_excel(path, engine="calamine", **kwargs), fmt)
+    for start in range(0, max(frame.height, 1), batch_rows):
+        yield start + 1, frame.slice(start, batch_rows), False
+
+
+def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
+    """Text frames of the file, batch by batch, with the first data row of each."""
     suffix = path.suffix.lower()
-    if path.stat().st_size == 0:
-        raise InputError(f"Fichier vide : {path.name}", [Finding(path.name, "le fichier est vide")])
+    if suffix == ".parquet":
+        return _parquet_batches(path, fmt, batch_rows)
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_batches(path, fmt, mapping, batch_rows)
+    return csv_batches(path, fmt)
+
+
+def _guarded(path: Path, batches) -> Iterator[tuple[int, pl.DataFrame, bool]]:
+    """Turn the engines' own exceptions into an `InputError` naming the file."""
+    suffix = path.suffix.lower()
     try:
-        if suffix == ".parquet":
-            return _typed_to_text(pl.read_parquet(path), fmt)
-        if suffix in (".xlsx", ".xlsm"):
-            sheet = mapping.sheet or fmt.sheet
-            kwargs = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
-            return _typed_to_text(pl.read_excel(path, engine="calamine", **kwargs), fmt)
+        yield from batches
     except InputError:
         raise
     except Exception as exc:  # engines raise many types; all mean "unreadable"
-        raise InputError(
-            f"Fichier illisible : {path.name}",
-            [Finding(path.name, f"fichier illisible ({exc.__class__.__name__})")],
-        ) from None
-    return _read_csv(path, fmt)
+        if suffix not in (".parquet", ".xlsx", ".xlsm"):
+            raise
+        raise _unreadable(path, f"fichier illisible ({exc.__class__.__name__})") from None
+
+
+def _check_not_binary(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    if b"\x00" in head:
+        raise _unreadable(path, "fichier binaire ou corrompu : ce n'est pas un fichier texte CSV")
+
+
+def read_raw_batches(
+    path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int = BATCH_ROWS
+) -> Iterator[tuple[int, pl.DataFrame, bool]]:
+    """Every batch of a file as raw text columns (its own headers), with its first row.
+
+    The flag says the batch's values cannot carry outer spaces (see `_no_outer_spaces`).
+    """
+    if path.stat().st_size == 0:
+        raise InputError(f"Fichier vide : {path.name}", [Finding(path.name, "le fichier est vide")])
+    if path.suffix.lower() not in (".parquet", ".xlsx", ".xlsm"):
+        _check_not_binary(path)
+    return _guarded(path, _raw_batches(path, fmt, mapping, batch_rows))
+
+
+def _read_raw(path: Path, fmt: FileFormat, mapping: TableMapping) -> pl.DataFrame:
+    """The whole file as one raw text frame (for `csi profile check` on small exports)."""
+    frames = [frame for _, frame, _ in read_raw_batches(path, fmt, mapping)]
+    return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
 def _missing_column(source: SourceFile, key: str, header: str, frame: pl.DataFrame) -> Finding:
@@ -166,37 +357,109 @@ def _missing_column(source: SourceFile, key: str, header: str, frame: pl.DataFra
     )
 
 
-def to_canonical(raw: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.DataFrame:
-    """Rename, fill defaults and map values, keeping every canonical column as text."""
+def _column_sources(raw: pl.DataFrame, source: SourceFile, profile: Profile) -> dict[str, str]:
+    """Canonical column → header read in the file (absent columns get defaults or nulls)."""
     mapping = profile.tables[source.table]
-    raw = raw.rename({c: c.strip() for c in raw.columns})
     defaults = {**DEFAULTS[source.table], **mapping.defaults}
-    exprs: list[pl.Expr] = []
+    found: dict[str, str] = {}
     missing: list[Finding] = []
     for column in TABLES[source.table]:
         header = mapping.source_header(column.name)
         if header in raw.columns:
-            expr = pl.col(header).str.strip_chars()
-            expr = pl.when(expr == "").then(None).otherwise(expr)
-        elif column.name in defaults:
+            found[column.name] = header
+        elif column.name not in defaults and (column.required or column.name in mapping.columns):
+            key = f"tables.{source.table}.columns.{column.name}"
+            missing.append(_missing_column(source, key, header, raw))
+    if missing:
+        raise InputError(f"Colonnes manquantes dans {source.path.name}", missing)
+    return found
+
+
+def _needs(frame: pl.DataFrame, headers: list[str], spaceless: bool) -> tuple[set[str], set[str]]:
+    """Which columns hold values with outer spaces, and which hold empty strings.
+
+    Checking first is several times cheaper than stripping every value of every column.
+    """
+    if not headers:
+        return set(), set()
+    strip_checks = (
+        []
+        if spaceless
+        else [
+            (pl.col(h).str.strip_chars() != pl.col(h)).any().alias(f"s{i}")
+            for i, h in enumerate(headers)
+        ]
+    )
+    checks = frame.select(
+        strip_checks + [(pl.col(h) == "").any().alias(f"e{i}") for i, h in enumerate(headers)]
+    ).row(0)
+    n = len(strip_checks)
+    strip = {h for h, flag in zip(headers, checks[:n], strict=False) if flag}
+    empty = {h for h, flag in zip(headers, checks[n:], strict=True) if flag}
+    return strip, empty
+
+
+def to_canonical(
+    raw: pl.DataFrame,
+    source: SourceFile,
+    profile: Profile,
+    first_row: int = 1,
+    spaceless: bool = False,
+) -> pl.DataFrame:
+    """Rename, fill defaults and map values, keeping every canonical column as text.
+
+    `spaceless` tells the batch cannot hold values with outer spaces (no need to look).
+    """
+    mapping = profile.tables[source.table]
+    raw = raw.rename({c: c.strip() for c in raw.columns})
+    defaults = {**DEFAULTS[source.table], **mapping.defaults}
+    found = _column_sources(raw, source, profile)
+    raw = raw.select([pl.col(h).cast(pl.String) for h in dict.fromkeys(found.values())])
+    strip, empty = _needs(raw, list(raw.columns), spaceless)
+    exprs: list[pl.Expr] = []
+    for column in TABLES[source.table]:
+        header = found.get(column.name)
+        if header is None:
             expr = pl.lit(None, dtype=pl.String)
-        elif column.required or column.name in mapping.columns:
-            missing.append(
-                _missing_column(source, f"tables.{source.table}.columns.{column.name}", header, raw)
-            )
-            continue
         else:
-            expr = pl.lit(None, dtype=pl.String)
+            expr = pl.col(header).str.strip_chars() if header in strip else pl.col(header)
+            if header in strip or header in empty:
+                expr = pl.when(expr == "").then(None).otherwise(expr)
         if column.name in defaults:
             expr = expr.fill_null(pl.lit(str(defaults[column.name])))
         exprs.append(expr.alias(column.name))
-    if missing:
-        raise InputError(f"Colonnes manquantes dans {source.path.name}", missing)
-    frame = raw.select(exprs)
-    return frame.with_columns(
-        pl.lit(source.path.name).alias(FILE),
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
+    return raw.select(
+        [
+            *exprs,
+            pl.lit(source.path.name).alias(FILE),
+            pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64).alias(ROW),
+        ]
     )
+
+
+def unknown_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> list[Finding]:
+    """Values the profile maps for a column but does not know (at most 50)."""
+    mapping = profile.tables[source.table]
+    findings: list[Finding] = []
+    for column, table in mapping.values.items():
+        known = set(table) | set(table.values())
+        unknown = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
+        findings += [
+            Finding(
+                source.path.name,
+                f"valeur non prévue par le profil « {profile.name} » "
+                f"(tables.{source.table}.values.{column} ; valeurs prévues : "
+                f"{', '.join(sorted(table))})",
+                row=row[ROW],
+                column=mapping.source_header(column),
+                value=row[column],
+                sensitive=column in ("patient_id", "birth_date", "postcode"),
+            )
+            for row in unknown.head(MAX_UNKNOWN_VALUES).iter_rows(named=True)
+        ]
+        if findings:
+            return findings[:MAX_UNKNOWN_VALUES]
+    return findings
 
 
 def map_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.DataFrame:
@@ -205,34 +468,58 @@ def map_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.
     A value the profile maps for a column must be known to the profile: an unmapped
     value is refused with its row, so that nothing is silently left untranslated.
     """
+    findings = unknown_values(frame, source, profile)
+    if findings:
+        raise InputError(f"Valeurs non reconnues dans {source.path.name}", findings)
     mapping = profile.tables[source.table]
-    for column, table in mapping.values.items():
-        known = set(table) | set(table.values())
-        unknown = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
-        if unknown.height:
-            findings = [
-                Finding(
-                    source.path.name,
-                    f"valeur non prévue par le profil « {profile.name} » "
-                    f"(tables.{source.table}.values.{column} ; valeurs prévues : "
-                    f"{', '.join(sorted(table))})",
-                    row=row[ROW],
-                    column=mapping.source_header(column),
-                    value=row[column],
-                )
-                for row in unknown.head(50).iter_rows(named=True)
-            ]
-            raise InputError(f"Valeurs non reconnues dans {source.path.name}", findings)
-        frame = frame.with_columns(pl.col(column).replace(table))
-    return frame
+    return frame.with_columns(
+        pl.col(column).replace(table) for column, table in mapping.values.items()
+    )
 
 
-def read_source(source: SourceFile, profile: Profile) -> pl.DataFrame:
-    """Read one file into a text frame with canonical columns plus `_file` and `_row`."""
-    raw = _read_raw(source.path, profile.format, profile.tables[source.table])
-    if raw.height == 0:
+def source_batches(
+    source: SourceFile, profile: Profile, batch_rows: int = BATCH_ROWS
+) -> Iterator[pl.DataFrame]:
+    """Canonical text batches of one file, with `_file` and `_row`.
+
+    File-level problems (unreadable, ragged, missing columns, unmapped values, no data
+    row) raise `InputError`; batches already yielded stay valid. Unmapped values are
+    gathered over the whole file (the first 50) before the file is refused.
+    """
+    mapping = profile.tables[source.table]
+    unknown: list[Finding] = []
+    rows = 0
+    batches = read_raw_batches(source.path, profile.format, mapping, batch_rows)
+    for first_row, raw, spaceless in batches:
+        if raw.height == 0:
+            continue
+        frame = to_canonical(raw, source, profile, first_row, spaceless)
+        rows += frame.height
+        if len(unknown) < MAX_UNKNOWN_VALUES:
+            unknown += unknown_values(frame, source, profile)
+        if unknown:
+            continue
+        yield map_values(frame, source, profile)
+    if unknown:
+        raise InputError(
+            f"Valeurs non reconnues dans {source.path.name}", unknown[:MAX_UNKNOWN_VALUES]
+        )
+    if rows == 0:
         raise InputError(
             f"Fichier vide : {source.path.name}",
             [Finding(source.path.name, "aucune ligne de données sous l'en-tête")],
         )
-    return map_values(to_canonical(raw, source, profile), source, profile)
+
+
+def read_source(source: SourceFile, profile: Profile) -> pl.DataFrame:
+    """Read one whole file into a text frame with canonical columns plus `_file` and `_row`."""
+    frames = list(source_batches(source, profile))
+    return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -18,11 +18,15 @@ from pipeline.warehouse import connect, database_path, initialise
 
 
 def ingest(extract_dir: Path, db: Path | None = None, profile: str | None = None) -> LoadSummary:
-    """Validate an extract and load it into the warehouse, all or nothing."""
-    from pipeline.extract import read_extract
+    """Validate an extract and load it into the warehouse, all or nothing.
+
+    The rows are read, checked and written batch by batch inside one transaction
+    (`load_extract`): memory holds a batch, never the extract.
+    """
+    from pipeline.extract import open_extract
     from pipeline.profiles import load_profile
 
-    extract = read_extract(Path(extract_dir), load_profile(profile))
+    extract = open_extract(Path(extract_dir), load_profile(profile))
     con = connect(database_path(db))
     try:
         return load_extract(con, extract)
@@ -58,10 +62,11 @@ def report(
 
     With `as_of`, the report reads the warehouse as it stood right after that load.
     `progress` hears what is being done (the PDF takes seconds: the CLI shows it) and
-    `on_report` receives each report built, for a summary.
+    `on_report` receives each report built, for a summary, in the order of the centres.
+    Centres are reported in groups, each group's models computed once, the groups in
+    parallel on every core (`pipeline.fanout`).
     """
-    from pipeline.render import write_report
-    from pipeline.report import build_report
+    from pipeline.fanout import centre_groups, run_groups
 
     tell = progress or (lambda _message: None)
     con = open_warehouse(db, as_of)
@@ -70,14 +75,10 @@ def report(
         if not centres:
             raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
         written: list[Path] = []
-        for finess in centres:
-            tell(f"Calcul des chiffres du centre {finess} ({year})")
-            built = build_report(con, finess, year)
-            for fmt in formats:
-                tell(f"Centre {finess} : écriture du rapport {fmt.upper()}")
-                written += write_report(built, Path(out), (fmt,))
+        for done in run_groups(con, centre_groups(con, centres), year, Path(out), formats, tell):
+            written += done.paths
             if on_report:
-                on_report(built)
+                on_report(done.report)
         return written
     finally:
         con.close()

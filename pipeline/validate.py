@@ -2,18 +2,28 @@
 
 pandera reports failures by row index in the validated frame; this module maps each
 one back to the file and row it came from and words it for the centre's staff.
+
+Extracts are validated batch by batch (`validate_batch`): every row of every batch
+goes through every check of the model, so nothing is sampled. The one rule a batch
+cannot check alone, the uniqueness of the model's key (`unique_columns`), is checked
+by the loader in DuckDB over the whole extract, where it is cheapest; its findings
+are worded here too (`duplicate_finding`) and merged in the same order pandera uses.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import pandera.polars as pa
 import polars as pl
 
-from pipeline.errors import Finding
+from pipeline.errors import SENSITIVE_COLUMNS, Finding
 from pipeline.readers import FILE, ROW
 from schemas import FRAME_CHECK_COLUMNS, MODELS
 
 MAX_FINDINGS = 200
+UNIQUENESS_CHECK = "multiple_fields_uniqueness"
 
 _BUILTIN_RULES = {
     "not_nullable": "valeur obligatoire manquante",
@@ -26,6 +36,9 @@ _UNIQUE_RULES = {
     "patients": "patient répété pour ce centre dans l'extrait",
     "episodes": "prise en charge répétée pour ce centre dans l'extrait",
 }
+
+# A finding with the key pandera sorts failures by: (position in the extract, check).
+Ranked = tuple[tuple[int, int, str], Finding]
 
 
 def _rule(table: str, check: str) -> str:
@@ -41,16 +54,55 @@ def _column(table: str, row: dict[str, object], model_name: str) -> str | None:
     return str(column) if column is not None else None
 
 
+def unique_columns(table: str) -> list[str]:
+    """The key the table's model declares unique (checked over the whole extract)."""
+    return list(MODELS[table].unique or [])
+
+
+@functools.cache
+def _batch_model(table: str) -> pa.DataFrameSchema:
+    """The table's model without its uniqueness rule, which a batch cannot check alone."""
+    model = copy.deepcopy(MODELS[table])
+    model.unique = None
+    return model
+
+
 def validate_table(
     frame: pl.DataFrame, table: str, headers: dict[str, str] | None = None
 ) -> list[Finding]:
-    """Run the table's pandera model on every row; return one finding per failure."""
+    """Run the table's whole pandera model on a frame held in memory; one finding per failure."""
     model = MODELS[table]
     try:
         model.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return _findings(exc.failure_cases, frame, table, model.name, headers or {})
+        ranked = _findings(exc.failure_cases, frame, table, model.name, headers or {}, {})
+        return [finding for _, finding in ranked[:MAX_FINDINGS]]
     return []
+
+
+def validate_batch(
+    frame: pl.DataFrame,
+    table: str,
+    headers: dict[str, str],
+    file_order: dict[str, int],
+) -> list[Ranked]:
+    """Run every check of the model but uniqueness on every row of one batch.
+
+    Returns at most `MAX_FINDINGS` findings, ranked by (file, row, check) so that the
+    batches' findings and the duplicates found later merge in pandera's own order.
+    """
+    model = _batch_model(table)
+    try:
+        model.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return _findings(exc.failure_cases, frame, table, model.name, headers, file_order)
+    return []
+
+
+def duplicate_finding(table: str, file: str, row: int, file_order: dict[str, int]) -> Ranked:
+    """A row whose key another row of the extract also has, worded as pandera's would be."""
+    finding = Finding(file=file, rule=_rule(table, UNIQUENESS_CHECK), row=row)
+    return (file_order.get(file, 0), row, UNIQUENESS_CHECK), finding
 
 
 def _findings(
@@ -59,23 +111,25 @@ def _findings(
     table: str,
     model_name: str,
     headers: dict[str, str],
-) -> list[Finding]:
+    file_order: dict[str, int],
+) -> list[Ranked]:
     origin = frame.select(FILE, ROW).with_row_index("index")
     cases = cases.filter(pl.col("index").is_not_null()).with_columns(
         pl.col("index").cast(pl.UInt32)
     )
     cases = cases.join(origin, on="index", how="left").sort("index", "check")
-    findings = []
+    ranked: list[Ranked] = []
     for row in cases.head(MAX_FINDINGS).iter_rows(named=True):
         column = _column(table, row, model_name)
         value = None if row["schema_context"] == "DataFrameSchema" else row["failure_case"]
-        findings.append(
-            Finding(
-                file=row[FILE],
-                rule=_rule(table, str(row["check"])),
-                row=row[ROW],
-                column=headers.get(column, column) if column else None,
-                value=value,
-            )
+        finding = Finding(
+            file=row[FILE],
+            rule=_rule(table, str(row["check"])),
+            row=row[ROW],
+            column=headers.get(column, column) if column else None,
+            value=value,
+            sensitive=column in SENSITIVE_COLUMNS,
         )
-    return findings
+        key = (file_order.get(row[FILE], 0), row[ROW], str(row["check"]))
+        ranked.append((key, finding))
+    return ranked
