@@ -56,8 +56,8 @@ left join ranked r on r.centre_finess = l.centre_finess and r.invoice_id = l.inv
 create temp table section3 as
 select centre_finess, year, scope, family,
        case when family = 'IK' then count(*) else sum(quantity) end as count,
-       sum(coalesce(coefficient, 0) * quantity) filter (where family in ('AMI', 'AMX', 'AIS', 'DSI'))
-           as coefficient_total,
+       sum(coalesce(coefficient, 0) * quantity)
+           filter (where family in ('AMI', 'AMX', 'AIS', 'DSI')) as coefficient_total,
        sum(quantity) filter (where family = 'IK') as km,
        sum(amount_eur) as amount_eur
 from (select 'all' as scope, * from attributed

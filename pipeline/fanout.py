@@ -27,7 +27,7 @@ import duckdb
 
 from pipeline.warehouse import model_files
 
-GROUP_LINES = 400_000  # billing lines per group of centres: about 300 MB of temporary tables
+GROUP_LINES = 1_000_000  # billing lines per group of centres: about 500 MB of temporary tables
 # Read through rather than copied: a thin union, and the lines before the status filter
 # (read once, by int_counted_lines; the other readers only take distinct centre × year).
 NOT_MATERIALISED = ("int_scoped_lines", "stg_billing_lines")
@@ -63,7 +63,8 @@ def _models() -> list[str]:
 
 def materialise(con: duckdb.DuckDBPyConnection, centres: list[str]) -> None:
     """Shadow the intermediate and mart views with temporary tables for these centres."""
-    catalog = con.execute("select current_database()").fetchall()[0][0]
+    database = con.execute("select current_database()").fetchall()[0][0]
+    catalog = '"' + database.replace('"', '""') + '"'
     # A literal list, not a subquery: DuckDB pushes it down to the scans of the base
     # tables, where the zone maps skip the row groups of other centres.
     listed = ", ".join("'" + c.replace("'", "''") + "'" for c in centres)
@@ -80,9 +81,10 @@ def release(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def centre_groups(
-    con: duckdb.DuckDBPyConnection, centres: list[str], lines: int = GROUP_LINES
+    con: duckdb.DuckDBPyConnection, centres: list[str], lines: int | None = None
 ) -> list[list[str]]:
     """Consecutive centres in groups of about `lines` billing lines (one centre at least)."""
+    lines = lines or GROUP_LINES
     counts = dict(
         con.execute("select centre_finess, count(*) from billing_lines group by all").fetchall()
     )

@@ -104,7 +104,8 @@ QUALITY = {
     "(rattachées par la date)",
     "unknown_act_code": "Codes inconnus de la NGAP à la date de l'acte",
     "missing_coefficient": "Actes sans coefficient",
-    "unexpected_coefficient": "Coefficients non prévus par la NGAP pour ce code (ex. AIS hors 3 et 4)",
+    "unexpected_coefficient": "Coefficients non prévus par la NGAP pour ce code "
+    "(ex. AIS hors 3 et 4)",
     "amount_mismatch": "Montants différents de la valeur NGAP × coefficient × quantité",
     "night_majoration_daytime": "Majoration de nuit sur un acte réalisé de jour (8h–20h)",
     "night_majoration_wrong_code": "Majoration de nuit au mauvais code (N : 20h–23h et 5h–8h ; "

@@ -219,11 +219,11 @@ def _has_data(data: bytes) -> bool:
     return bool(data) and not data.isspace()
 
 
-def csv_batches(path: Path, fmt: FileFormat, block_bytes: int = BLOCK_BYTES):
-    """Yield (first data row number, text frame, spaceless) per block of a CSV file."""
+def csv_batches(path: Path, fmt: FileFormat, block_bytes: int | None = None):
+    """Yield (first data row number, text frame, clean columns) per block of a CSV file."""
     columns: list[str] | None = None
     width, next_row = 0, 1
-    for block in _raw_blocks(path, fmt.encoding, block_bytes):
+    for block in _raw_blocks(path, fmt.encoding, block_bytes or BLOCK_BYTES):
         data = block
         if columns is None:
             width, data = _split_header(block, fmt)
@@ -243,7 +243,7 @@ def csv_batches(path: Path, fmt: FileFormat, block_bytes: int = BLOCK_BYTES):
                 [Finding(path.name, f"CSV illisible ({str(error).splitlines()[0][:200]})")],
             )
         columns = columns or frame.columns
-        yield next_row, frame, _no_outer_spaces(data)
+        yield next_row, frame, frozenset(frame.columns) if _no_outer_spaces(data) else frozenset()
         next_row += frame.height
 
 
@@ -280,22 +280,29 @@ def _typed_to_text(frame: pl.DataFrame, fmt: FileFormat) -> pl.DataFrame:
     return frame.select([e.alias(n) for e, n in zip(exprs, frame.columns, strict=True)])
 
 
+def _written_columns(frame: pl.DataFrame) -> frozenset[str]:
+    """Columns that `_typed_to_text` writes itself: no outer spaces, no empty strings."""
+    return frozenset(name for name, dtype in frame.schema.items() if dtype != pl.String)
+
+
 def _parquet_batches(path: Path, fmt: FileFormat, batch_rows: int):
     import pyarrow.parquet as pq
 
     next_row = 1
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-        frame = _typed_to_text(pl.from_arrow(batch), fmt)
-        yield next_row, frame, False
+        typed = pl.from_arrow(batch)
+        frame = _typed_to_text(typed, fmt)
+        yield next_row, frame, _written_columns(typed)
         next_row += frame.height
 
 
 def _xlsx_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
     sheet = mapping.sheet or fmt.sheet
     kwargs = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
-    frame = _typed_to_text(pl.read_excel(path, engine="calamine", **kwargs), fmt)
+    typed = pl.read_excel(path, engine="calamine", **kwargs)
+    frame, clean = _typed_to_text(typed, fmt), _written_columns(typed)
     for start in range(0, max(frame.height, 1), batch_rows):
-        yield start + 1, frame.slice(start, batch_rows), False
+        yield start + 1, frame.slice(start, batch_rows), clean
 
 
 def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
@@ -308,7 +315,7 @@ def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows:
     return csv_batches(path, fmt)
 
 
-def _guarded(path: Path, batches) -> Iterator[tuple[int, pl.DataFrame, bool]]:
+def _guarded(path: Path, batches) -> Iterator[tuple[int, pl.DataFrame, frozenset[str]]]:
     """Turn the engines' own exceptions into an `InputError` naming the file."""
     suffix = path.suffix.lower()
     try:
@@ -329,17 +336,18 @@ def _check_not_binary(path: Path) -> None:
 
 
 def read_raw_batches(
-    path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int = BATCH_ROWS
-) -> Iterator[tuple[int, pl.DataFrame, bool]]:
+    path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int | None = None
+) -> Iterator[tuple[int, pl.DataFrame, frozenset[str]]]:
     """Every batch of a file as raw text columns (its own headers), with its first row.
 
-    The flag says the batch's values cannot carry outer spaces (see `_no_outer_spaces`).
+    And the columns whose values cannot carry outer spaces or be empty strings (see
+    `_no_outer_spaces`, `_written_columns`): they need no stripping.
     """
     if path.stat().st_size == 0:
         raise InputError(f"Fichier vide : {path.name}", [Finding(path.name, "le fichier est vide")])
     if path.suffix.lower() not in (".parquet", ".xlsx", ".xlsm"):
         _check_not_binary(path)
-    return _guarded(path, _raw_batches(path, fmt, mapping, batch_rows))
+    return _guarded(path, _raw_batches(path, fmt, mapping, batch_rows or BATCH_ROWS))
 
 
 def _read_raw(path: Path, fmt: FileFormat, mapping: TableMapping) -> pl.DataFrame:
@@ -375,26 +383,26 @@ def _column_sources(raw: pl.DataFrame, source: SourceFile, profile: Profile) -> 
     return found
 
 
-def _needs(frame: pl.DataFrame, headers: list[str], spaceless: bool) -> tuple[set[str], set[str]]:
+def _needs(
+    frame: pl.DataFrame, headers: list[str], clean: frozenset[str]
+) -> tuple[set[str], set[str]]:
     """Which columns hold values with outer spaces, and which hold empty strings.
 
-    Checking first is several times cheaper than stripping every value of every column.
+    Checking first is several times cheaper than stripping every value of every column;
+    `clean` columns are known to hold no outer spaces.
     """
     if not headers:
         return set(), set()
-    strip_checks = (
-        []
-        if spaceless
-        else [
-            (pl.col(h).str.strip_chars() != pl.col(h)).any().alias(f"s{i}")
-            for i, h in enumerate(headers)
-        ]
-    )
+    spaced = [h for h in headers if h not in clean]
     checks = frame.select(
-        strip_checks + [(pl.col(h) == "").any().alias(f"e{i}") for i, h in enumerate(headers)]
+        [
+            (pl.col(h).str.strip_chars() != pl.col(h)).any().alias(f"s{i}")
+            for i, h in enumerate(spaced)
+        ]
+        + [(pl.col(h) == "").any().alias(f"e{i}") for i, h in enumerate(headers)]
     ).row(0)
-    n = len(strip_checks)
-    strip = {h for h, flag in zip(headers, checks[:n], strict=False) if flag}
+    n = len(spaced)
+    strip = {h for h, flag in zip(spaced, checks[:n], strict=True) if flag}
     empty = {h for h, flag in zip(headers, checks[n:], strict=True) if flag}
     return strip, empty
 
@@ -404,18 +412,19 @@ def to_canonical(
     source: SourceFile,
     profile: Profile,
     first_row: int = 1,
-    spaceless: bool = False,
+    clean: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
     """Rename, fill defaults and map values, keeping every canonical column as text.
 
-    `spaceless` tells the batch cannot hold values with outer spaces (no need to look).
+    `clean` names the columns that cannot hold values with outer spaces (no need to look).
     """
     mapping = profile.tables[source.table]
+    clean = frozenset(c.strip() for c in clean)
     raw = raw.rename({c: c.strip() for c in raw.columns})
     defaults = {**DEFAULTS[source.table], **mapping.defaults}
     found = _column_sources(raw, source, profile)
     raw = raw.select([pl.col(h).cast(pl.String) for h in dict.fromkeys(found.values())])
-    strip, empty = _needs(raw, list(raw.columns), spaceless)
+    strip, empty = _needs(raw, list(raw.columns), clean)
     exprs: list[pl.Expr] = []
     for column in TABLES[source.table]:
         header = found.get(column.name)
@@ -478,7 +487,7 @@ def map_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.
 
 
 def source_batches(
-    source: SourceFile, profile: Profile, batch_rows: int = BATCH_ROWS
+    source: SourceFile, profile: Profile, batch_rows: int | None = None
 ) -> Iterator[pl.DataFrame]:
     """Canonical text batches of one file, with `_file` and `_row`.
 
@@ -490,10 +499,10 @@ def source_batches(
     unknown: list[Finding] = []
     rows = 0
     batches = read_raw_batches(source.path, profile.format, mapping, batch_rows)
-    for first_row, raw, spaceless in batches:
+    for first_row, raw, clean in batches:
         if raw.height == 0:
             continue
-        frame = to_canonical(raw, source, profile, first_row, spaceless)
+        frame = to_canonical(raw, source, profile, first_row, clean)
         rows += frame.height
         if len(unknown) < MAX_UNKNOWN_VALUES:
             unknown += unknown_values(frame, source, profile)

@@ -84,6 +84,46 @@ def report(
         con.close()
 
 
+def report_plan(year: int, centre: str | None = None, db: Path | None = None) -> list[list[str]]:
+    """The groups of centres to report (`pipeline.fanout`), views refreshed on the way.
+
+    The warehouse is closed on return, so that tasks in other threads, processes or
+    machines can open it read-only (`report_centres`).
+    """
+    from pipeline.fanout import centre_groups
+
+    con = open_warehouse(db)
+    try:
+        centres = [centre] if centre else _centres_of_year(con, year)
+        if not centres:
+            raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
+        return centre_groups(con, centres)
+    finally:
+        con.close()
+
+
+def report_centres(
+    year: int,
+    centres: list[str],
+    db: Path | None = None,
+    out: Path = Path("reports"),
+    formats: tuple[str, ...] = ("json", "html"),
+) -> list[Path]:
+    """Write the reports of one group of centres, on a read-only connection of its own.
+
+    A unit of work for a task runner: it needs nothing but the warehouse file.
+    """
+    from pipeline.fanout import report_group
+
+    con = connect(database_path(db), read_only=True)
+    try:
+        return [
+            p for done in report_group(con, centres, year, Path(out), formats) for p in done.paths
+        ]
+    finally:
+        con.close()
+
+
 def snapshot(destination: Path, db: Path | None = None) -> None:
     """Copy the warehouse, tables and views, into a new DuckDB file."""
     path = database_path(db)

@@ -1,0 +1,321 @@
+"""Time and measure the pipeline against the bare DuckDB script and naive pandas, one run.
+
+Why: the targets of the scale issue (ingest ≤ 2× the bare load, report ≤ 1.5× the bare
+aggregates + 2 s, peak RSS ≤ 2 GiB, a monthly load into a full warehouse ≤ 1.5× into an
+empty one, `csi --help` < 0.5 s) are only meaningful measured together, on the same
+files, on the same machine, in the same run.
+
+Every candidate runs as a child process; its wall time is measured here and its peak
+RSS read from the kernel's accounting of that very child (`os.wait4`), so no candidate
+inflates another's figure. Writes `benchmarks/results/results.json` and `results.md`.
+
+    python -m benchmarks.run                  # 1M and 10M lines, CSV and Parquet
+    python -m benchmarks.run --sizes 1M --formats csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from benchmarks.generate import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+CSI = [sys.executable, "-m", "pipeline.cli"]
+CSI_SCRIPT = Path(sys.executable).parent / "csi"
+SIZES = {"1M": 1_000_000, "10M": 10_000_000}
+YEAR = "2025"
+
+
+@dataclass
+class Measure:
+    scale: str
+    fmt: str
+    candidate: str
+    wall_s: float
+    peak_rss_mb: float
+    lines: int
+    ok: bool = True
+    detail: str = ""
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.lines / self.wall_s if self.wall_s and self.lines else 0.0
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS of the child in MiB, stdout) of one child process.
+
+    The child is reaped with `os.wait4`, whose usage is that child's own (and its
+    children's): its peak RSS is exact, whatever ran before.
+    """
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(
+            command, cwd=ROOT, stdout=out, stderr=err, env={**os.environ, **(env or {})}
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{err.read()[-3000:]}")
+        return wall, usage.ru_maxrss / 1024, out.read()
+
+
+class Bench:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.env = {"CSI_SECRETS_DIR": str(work / "secrets"), "PREFECT_LOGGING_LEVEL": "ERROR"}
+        self.measures: list[Measure] = []
+        self.checks: list[str] = []
+
+    def add(self, scale: str, fmt: str, candidate: str, command: list[str], lines: int) -> str:
+        wall, rss, out = run(command, self.env)
+        self.measures.append(Measure(scale, fmt, candidate, round(wall, 2), round(rss), lines))
+        print(f"{scale:>4} {fmt:8} {candidate:34} {wall:7.2f} s {rss:7.0f} MiB", flush=True)
+        return out
+
+    def pipeline(self, scale: str, fmt: str, data: Path, lines: int) -> Path:
+        db = self.work / f"csi-{scale}-{fmt}.duckdb"
+        self.add(
+            scale, fmt, "csi ingest", [*CSI, "ingest", str(data / fmt), "--db", str(db)], lines
+        )
+        self.add(
+            scale,
+            fmt,
+            "csi ingest (centre registers)",
+            [*CSI, "ingest", str(data / "registers"), "--db", str(db)],
+            0,
+        )
+        out = self.work / f"reports-{scale}-{fmt}"
+        report = [*CSI, "report", "--year", YEAR, "--db", str(db), "--out", str(out)]
+        self.add(scale, fmt, "csi report (json)", [*report, "--format", "json"], lines)
+        return db
+
+    def bare(self, scale: str, fmt: str, data: Path, lines: int) -> dict:
+        db = self.work / f"bare-{scale}-{fmt}.duckdb"
+        script = [sys.executable, str(ROOT / "benchmarks" / "bare_duckdb.py"), str(data / fmt)]
+        result = json.loads(
+            self.add(scale, fmt, "bare DuckDB (load + aggregates)", [*script, str(db)], lines)
+        )
+        self.measures.append(
+            Measure(scale, fmt, "bare DuckDB: load", round(result["load_s"], 2), 0, lines)
+        )
+        self.measures.append(
+            Measure(
+                scale, fmt, "bare DuckDB: aggregates", round(result["aggregates_s"], 2), 0, lines
+            )
+        )
+        db.unlink(missing_ok=True)
+        return result
+
+    def pandas(self, scale: str, fmt: str, data: Path, lines: int) -> dict | None:
+        script = [sys.executable, str(ROOT / "benchmarks" / "naive_pandas.py"), str(data / fmt)]
+        try:
+            return json.loads(
+                self.add(scale, fmt, "naive pandas (read + aggregates)", script, lines)
+            )
+        except RuntimeError as exc:  # out of memory at 10M is a result too
+            self.measures.append(
+                Measure(
+                    scale,
+                    fmt,
+                    "naive pandas (read + aggregates)",
+                    0,
+                    0,
+                    lines,
+                    False,
+                    str(exc)[-300:],
+                )
+            )
+            return None
+
+    def monthly(self, fmt: str, full_db: Path) -> None:
+        """1M new lines into the 10M warehouse, and into an empty one."""
+        data = generate(SIZES["1M"], "monthly")
+        empty = self.work / f"monthly-empty-{fmt}.duckdb"
+        copy = self.work / f"monthly-full-{fmt}.duckdb"
+        shutil.copy(full_db, copy)
+        for label, db in (("monthly 1M into empty", empty), ("monthly 1M into 10M", copy)):
+            self.add(
+                "10M", fmt, label, [*CSI, "ingest", str(data / fmt), "--db", str(db)], SIZES["1M"]
+            )
+        copy.unlink()
+        empty.unlink()
+
+    def help_time(self) -> None:
+        walls = [run([str(CSI_SCRIPT), "--help"], self.env)[0] for _ in range(7)]
+        self.measures.append(
+            Measure("-", "-", "csi --help (median of 7)", round(statistics.median(walls), 3), 0, 0)
+        )
+        print(f"csi --help {statistics.median(walls):.3f} s", flush=True)
+
+    def compare(self, scale: str, fmt: str, bare: dict, pandas: dict | None) -> None:
+        """The same figures from csi's JSON, the bare script and pandas (three centres)."""
+        out = self.work / f"reports-{scale}-{fmt}"
+        centres = sorted(p.name for p in out.iterdir())[:3]
+        for finess in centres:
+            report = json.loads((out / finess / YEAR / "annexe3.json").read_text(encoding="utf-8"))
+            for family, block in report["acts"].items():
+                key = f"{finess}/{YEAR}/all/{family}"
+                expected = [float(block["count"]), float(block.get("coefficient_total") or 0)]
+                for name, other in (("bare", bare), ("pandas", pandas)):
+                    if other is None or key not in other["figures"]["acts"]:
+                        continue
+                    got = other["figures"]["acts"][key]
+                    if any(
+                        abs(a - b) > 1e-6 * max(1.0, abs(a))
+                        for a, b in zip(expected, got, strict=True)
+                    ):
+                        self.checks.append(f"{scale} {fmt} {name} {key}: csi {expected} ≠ {got}")
+            for month in report["monthly"]:
+                key = f"{finess}/{YEAR}/{month['month']}"
+                value = bare["figures"]["chronic_patients"].get(key, 0)
+                if value != month["chronic_patients"]:
+                    self.checks.append(
+                        f"{scale} {fmt} bare {key}: csi {month['chronic_patients']} ≠ {value}"
+                    )
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}" if numerator and denominator else "–"
+
+
+def markdown(measures: list[Measure], info: dict) -> str:
+    """The results table and the targets, as shown in the README."""
+    base = {(m.scale, m.fmt): m for m in measures if m.candidate == "bare DuckDB: load"}
+    aggs = {(m.scale, m.fmt): m for m in measures if m.candidate == "bare DuckDB: aggregates"}
+    whole = {(m.scale, m.fmt): m for m in measures if m.candidate.startswith("bare DuckDB (")}
+    lines = [
+        f"Measured {info['date']} on {info['machine']} ({info['cpus']} cores, "
+        f"load average before the run {info['load_before']}).",
+        "",
+        "| lines | format | candidate | wall (s) | rows/s | peak RSS (MiB) | ratio to bare |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for m in measures:
+        key = (m.scale, m.fmt)
+        if m.candidate == "csi ingest" or m.candidate.startswith("monthly"):
+            reference = base.get(key) if not m.candidate.startswith("monthly") else None
+            ratio = _ratio(m.wall_s, reference.wall_s) if reference else "–"
+        elif m.candidate.startswith("csi report"):
+            ratio = _ratio(m.wall_s, aggs[key].wall_s) if key in aggs else "–"
+        elif m.candidate.startswith("naive pandas"):
+            ratio = _ratio(m.wall_s, whole[key].wall_s) if key in whole else "–"
+        else:
+            ratio = "–"
+        wall = f"{m.wall_s:.2f}" if m.ok else "failed"
+        rate = f"{m.rows_per_s:,.0f}" if m.rows_per_s else "–"
+        rss = f"{m.peak_rss_mb:,.0f}" if m.peak_rss_mb else "–"
+        lines.append(f"| {m.scale} | {m.fmt} | {m.candidate} | {wall} | {rate} | {rss} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+def targets(measures: list[Measure]) -> list[str]:
+    """Each target of the issue at 10M lines, met or missed and by how much."""
+    found = {(m.scale, m.fmt, m.candidate): m for m in measures}
+    verdicts = []
+    for fmt in ("csv", "parquet"):
+        ingest = found.get(("10M", fmt, "csi ingest"))
+        load = found.get(("10M", fmt, "bare DuckDB: load"))
+        report = found.get(("10M", fmt, "csi report (json)"))
+        aggs = found.get(("10M", fmt, "bare DuckDB: aggregates"))
+        empty = found.get(("10M", fmt, "monthly 1M into empty"))
+        full = found.get(("10M", fmt, "monthly 1M into 10M"))
+        if ingest and load:
+            verdicts.append(
+                _verdict(f"{fmt}: ingest ≤ 2× bare load", ingest.wall_s, 2 * load.wall_s)
+            )
+        if report and aggs:
+            verdicts.append(
+                _verdict(
+                    f"{fmt}: report ≤ 1.5× bare aggregates + 2 s",
+                    report.wall_s,
+                    1.5 * aggs.wall_s + 2,
+                )
+            )
+        if empty and full:
+            verdicts.append(
+                _verdict(
+                    f"{fmt}: monthly 1M into 10M ≤ 1.5× into empty", full.wall_s, 1.5 * empty.wall_s
+                )
+            )
+        for m in (ingest, report, full):
+            if m:
+                verdicts.append(
+                    _verdict(
+                        f"{fmt}: peak RSS of {m.candidate} ≤ 2048 MiB", m.peak_rss_mb, 2048, "MiB"
+                    )
+                )
+    help_ = found.get(("-", "-", "csi --help (median of 7)"))
+    if help_:
+        verdicts.append(_verdict("csi --help < 0.5 s", help_.wall_s, 0.5))
+    return verdicts
+
+
+def _verdict(name: str, value: float, limit: float, unit: str = "s") -> str:
+    state = "met" if value <= limit else f"missed by {value / limit - 1:.0%}"
+    return f"- {name}: {value:,.2f} {unit} for a limit of {limit:,.2f} {unit} — {state}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1M,10M")
+    parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
+    args = parser.parse_args(argv)
+    info = {
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+    with tempfile.TemporaryDirectory(prefix="csi-bench-") as folder:
+        bench = Bench(Path(folder))
+        bench.help_time()
+        for scale in args.sizes.split(","):
+            data = generate(SIZES[scale])
+            for fmt in args.formats.split(","):
+                db = bench.pipeline(scale, fmt, data, SIZES[scale])
+                bare = bench.bare(scale, fmt, data, SIZES[scale])
+                pandas = None if args.no_pandas else bench.pandas(scale, fmt, data, SIZES[scale])
+                bench.compare(scale, fmt, bare, pandas)
+                if scale == "10M":
+                    bench.monthly(fmt, db)
+                db.unlink(missing_ok=True)
+    info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    RESULTS.mkdir(exist_ok=True)
+    verdicts = targets(bench.measures)
+    document = {
+        "info": info,
+        "measures": [asdict(m) | {"rows_per_s": round(m.rows_per_s)} for m in bench.measures],
+        "targets": verdicts,
+        "figure_checks": bench.checks
+        or ["csi, bare DuckDB and pandas agree on the figures compared"],
+    }
+    (RESULTS / "results.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    text = (
+        markdown(bench.measures, info) + "\nTargets at 10M lines:\n\n" + "\n".join(verdicts) + "\n"
+    )
+    text += "\nFigures: " + "; ".join(document["figure_checks"]) + "\n"
+    (RESULTS / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
