@@ -28,9 +28,8 @@ def _copy_canonical(con: duckdb.DuckDBPyConnection, table: str, load_id: int) ->
 
 
 def _copy_registers(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    from schemas.register import CentreRegister
-
     from pipeline.register_tables import write_register
+    from schemas.register import CentreRegister
 
     rows = con.execute(
         "select source_file, load_id, register_json from wh.register_versions "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 # Values of these columns identify a patient: a message names their row, never the value.
 SENSITIVE_COLUMNS = frozenset({"patient_id", "birth_date", "postcode"})
 
