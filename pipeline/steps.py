@@ -57,6 +57,7 @@ def report(
     *,
     progress: Callable[[str], None] | None = None,
     on_report: Callable[[dict[str, Any]], None] | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write the annual report of one centre, or of every centre of the warehouse.
 
@@ -64,7 +65,7 @@ def report(
     `progress` hears what is being done (the PDF takes seconds: the CLI shows it) and
     `on_report` receives each report built, for a summary, in the order of the centres.
     Centres are reported in groups, each group's models computed once, the groups in
-    parallel on every core (`pipeline.fanout`).
+    parallel on `workers` threads (default: one per core, `pipeline.fanout`).
     """
     from pipeline.fanout import centre_groups, run_groups
 
@@ -75,7 +76,8 @@ def report(
         if not centres:
             raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
         written: list[Path] = []
-        for done in run_groups(con, centre_groups(con, centres), year, Path(out), formats, tell):
+        groups = centre_groups(con, centres)
+        for done in run_groups(con, groups, year, Path(out), formats, tell, workers):
             written += done.paths
             if on_report:
                 on_report(done.report)

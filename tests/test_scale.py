@@ -188,6 +188,7 @@ def test_grouped_reports_equal_reports_read_from_the_views(federation, tmp_path,
 
 
 def test_report_flow_on_a_local_dask_cluster(federation, tmp_path, monkeypatch):
+    pytest.importorskip("prefect_dask")
     from prefect.testing.utilities import prefect_test_harness
 
     from pipeline.flows import dask_report_flow
