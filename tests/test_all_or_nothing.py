@@ -106,21 +106,22 @@ def test_reader_holding_the_file_makes_the_load_wait_then_stop_clearly(loaded, t
 def test_reader_during_a_load_in_the_same_process_sees_the_state_before(loaded):
     """Within one process DuckDB's MVCC isolates a reader from the open load transaction."""
     db, extract = loaded
-    from pipeline.extract import read_extract
-    from pipeline.load import _stage, _upsert
+    from pipeline.extract import open_extract
+    from pipeline.load import _load_table
     from pipeline.profiles import load_profile
     from pipeline.warehouse import connect
 
     con = connect(db)
     reader = con.cursor()
-    parsed = read_extract(extract, load_profile(None))
     con.execute("begin transaction")
-    _stage(con, "billing", parsed.tables["billing"])
-    _upsert(con, "billing", 99)
-    seen = reader.execute("select count(*) from billing_lines where status = 'billed'").fetchall()
+    _load_table(con, open_extract(extract, load_profile(None)), "billing", 99)
+    query = "select count(*), count(*) filter (status = 'cancelled') from billing_lines"
+    written = con.execute(query).fetchall()
+    seen = reader.execute(query).fetchall()
     con.execute("rollback")
     con.close()
-    assert seen == [(2,)]
+    assert written == [(3, 1)]  # inside the load: line 3 added, line 1 cancelled
+    assert seen == [(2, 0)]  # the reader still sees the first load
 
 
 def test_snapshot_copies_tables_and_views(loaded, tmp_path):
