@@ -30,7 +30,6 @@ from pipeline.validate import (
     MAX_FINDINGS,
     Ranked,
     duplicate_finding,
-    unique_columns,
     validate_batch,
 )
 
@@ -98,7 +97,6 @@ class Extract:
     findings: dict[str, TableFindings] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)  # per file name
     scopes: set[tuple[str, str, int | None]] = field(default_factory=set)
-    tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # when read in memory
     _digests: dict[str, Future] = field(default_factory=dict)
     _pseudonyms: dict = field(default_factory=dict)
 
@@ -130,9 +128,6 @@ class Extract:
 
     def batches(self, table: str) -> Iterator[pl.DataFrame]:
         """The table's typed, checked batches (rows of refused files left out)."""
-        if table in self.tables:
-            yield self.tables[table]
-            return
         yield from self._stream(table)
 
     def _stream(self, table: str) -> Iterator[pl.DataFrame]:
@@ -229,26 +224,3 @@ def open_extract(directory: Path, profile: Profile) -> Extract:
             ],
         )
     return Extract(directory, profile, sources, registers, register_findings)
-
-
-def _duplicates_in_memory(frame: pl.DataFrame, table: str) -> list[tuple[str, int]]:
-    repeated = frame.filter(pl.struct(unique_columns(table)).is_duplicated())
-    return [(str(f), int(r)) for f, r in repeated.select(FILE, "_row").iter_rows()]
-
-
-def read_extract(directory: Path, profile: Profile) -> Extract:
-    """Read, type and validate a whole extract in memory; raise `InputError` if any fails.
-
-    For small extracts and tests: the loader streams `open_extract` instead.
-    """
-    extract = open_extract(directory, profile)
-    for table in extract.present:
-        frames = list(extract.batches(table))
-        if frames:
-            frame = pl.concat(frames, how="vertical")
-            extract.add_duplicates(table, _duplicates_in_memory(frame, table))
-            extract.tables[table] = frame
-    if extract.refused:
-        findings = extract.all_findings()
-        raise InputError(f"Extraction refusée : {len(findings)} problème(s) à corriger", findings)
-    return extract

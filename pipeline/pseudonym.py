@@ -31,10 +31,6 @@ def normalise(candidate: str) -> str:
     return candidate.replace(" ", "").replace(".", "").upper()
 
 
-def is_nir_shaped(candidate: str) -> bool:
-    return bool(NIR_PATTERN.match(normalise(candidate)))
-
-
 def nir_key_is_valid(nir: str) -> bool:
     """Key = 97 − (number mod 97); Corsica: 2A counts as 19, 2B as 18."""
     nir = normalise(nir)

@@ -520,12 +520,6 @@ def source_batches(
         )
 
 
-def read_source(source: SourceFile, profile: Profile) -> pl.DataFrame:
-    """Read one whole file into a text frame with canonical columns plus `_file` and `_row`."""
-    frames = list(source_batches(source, profile))
-    return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

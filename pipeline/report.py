@@ -315,9 +315,3 @@ def unfilled_items(report: dict[str, Any]) -> list[str]:
     if report["origin"]["by_referral"].get("unknown"):
         missing.append("origine inconnue pour une partie des assurés")
     return missing
-
-
-def centres_and_years(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
-    return [
-        tuple(r) for r in con.execute("select * from int_centre_years order by 1, 2").fetchall()
-    ]

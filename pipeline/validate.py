@@ -5,7 +5,7 @@ one back to the file and row it came from and words it for the centre's staff.
 
 Extracts are validated batch by batch (`validate_batch`): every row of every batch
 goes through every check of the model, so nothing is sampled. The one rule a batch
-cannot check alone, the uniqueness of the model's key (`unique_columns`), is checked
+cannot check alone, the uniqueness of the model's key (its `unique`), is checked
 by the loader in DuckDB over the whole extract, where it is cheapest; its findings
 are worded here too (`duplicate_finding`) and merged in the same order pandera uses.
 """
@@ -27,8 +27,6 @@ UNIQUENESS_CHECK = "multiple_fields_uniqueness"
 
 _BUILTIN_RULES = {
     "not_nullable": "valeur obligatoire manquante",
-    "multiple_fields_uniqueness": "identifiant répété dans l'extrait",
-    "field_uniqueness": "identifiant répété dans l'extrait",
 }
 
 _UNIQUE_RULES = {
@@ -54,30 +52,12 @@ def _column(table: str, row: dict[str, object], model_name: str) -> str | None:
     return str(column) if column is not None else None
 
 
-def unique_columns(table: str) -> list[str]:
-    """The key the table's model declares unique (checked over the whole extract)."""
-    return list(MODELS[table].unique or [])
-
-
 @functools.cache
 def _batch_model(table: str) -> pa.DataFrameSchema:
     """The table's model without its uniqueness rule, which a batch cannot check alone."""
     model = copy.deepcopy(MODELS[table])
     model.unique = None
     return model
-
-
-def validate_table(
-    frame: pl.DataFrame, table: str, headers: dict[str, str] | None = None
-) -> list[Finding]:
-    """Run the table's whole pandera model on a frame held in memory; one finding per failure."""
-    model = MODELS[table]
-    try:
-        model.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        ranked = _findings(exc.failure_cases, frame, table, model.name, headers or {}, {})
-        return [finding for _, finding in ranked[:MAX_FINDINGS]]
-    return []
 
 
 def validate_batch(
