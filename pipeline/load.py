@@ -63,6 +63,12 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, table: str, cast: str = "cast
     return ", ".join(f"{cast}({c.name} as {types[c.name]}) as {c.name}" for c in TABLES[table])
 
 
+def _fingerprinted(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """`staged_frame` in warehouse types with its origin and fingerprint, as one select."""
+    typed = f"select {_typed_columns(con, table)}, source_file, source_row from staged_frame"
+    return f"select *, {_hash_expr(table)} as row_hash from ({typed})"
+
+
 def write_batch(frame: pl.DataFrame, path: Path) -> Path:
     """Write a checked batch as the Parquet file the loader reads (origin columns renamed)."""
     frame.rename({FILE: "source_file", ROW: "source_row"}).write_parquet(
@@ -86,32 +92,12 @@ def _staged_view(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
         con.execute("drop view if exists staged_frame")
 
 
-@contextmanager
-def _staged_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Iterator[None]:
-    """A batch held in memory as the view `staged_frame` (through a temporary file)."""
-    with (
-        tempfile.TemporaryDirectory(prefix="csi-batch-") as folder,
-        _staged_view(con, write_batch(frame, Path(folder) / "batch.parquet")),
-    ):
-        yield
-
-
-def _stage(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """One validated batch as `stage_<table>` (see `_stage_staged`)."""
-    with _staged_frame(con, frame):
-        _stage_staged(con, table)
-
-
 def _stage_staged(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """`staged_frame` as `stage_<table>`: warehouse types, origin and fingerprint.
 
     The fingerprint is computed once, in the same statement that types the batch.
     """
-    con.execute(
-        f"create or replace temp table stage_{table} as "
-        f"select *, {_hash_expr(table)} as row_hash from ("
-        f"select {_typed_columns(con, table)}, source_file, source_row from staged_frame)"
-    )
+    con.execute(f"create or replace temp table stage_{table} as {_fingerprinted(con, table)}")
 
 
 def _stage_keys(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -339,8 +325,7 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> int:
     return scalar(
         con,
         f"insert into {WAREHOUSE_TABLES[table]} by name "
-        f"select *, {_hash_expr(table)} as row_hash, {load_id}::bigint as load_id from ("
-        f"select {_typed_columns(con, table)}, source_file, source_row from staged_frame)",
+        f"select *, {load_id}::bigint as load_id from ({_fingerprinted(con, table)})",
     )
 
 
