@@ -7,6 +7,7 @@ pinned `holidays` library), so that a report regenerated later reads the same ru
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import duckdb
 import holidays
@@ -52,12 +53,33 @@ def holiday_zone(finess: str) -> str:
     return "alsace_moselle" if finess[:2] in ALSACE_MOSELLE else "metropole"
 
 
+def reference_stamp() -> str:
+    """What the reference tables are built from: the NGAP file, the holidays version, the years."""
+    ngap = hashlib.sha256(reference_file(NGAP_FILE).read_bytes()).hexdigest()
+    return f"ngap={ngap};holidays={holidays.__version__};years={HOLIDAY_YEARS}"
+
+
+def _is_current(con: duckdb.DuckDBPyConnection, stamp: str) -> bool:
+    listed = con.execute(
+        "select table_name from duckdb_tables() "
+        "where database_name = current_database() and schema_name = 'main'"
+    ).fetchall()
+    tables = {r[0] for r in listed}
+    if not {"reference_stamp", "ngap_reference", "public_holidays"} <= tables:
+        return False
+    return con.execute("select stamp from reference_stamp").fetchall() == [(stamp,)]
+
+
 def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Replace the reference tables with the package's versions.
+    """Replace the reference tables with the package's versions, unless already current.
 
     Tables are recreated rather than emptied so that a newer package can add columns
     to a warehouse written by an older one; the SQL models are recreated afterwards.
+    The stamp spares every report the half second the holiday calendar takes to build.
     """
+    stamp = reference_stamp()
+    if _is_current(con, stamp):
+        return
     con.register("ngap_frame", ngap_frame())
     con.register("holiday_frame", holiday_frame())
     con.execute(
@@ -68,5 +90,6 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
         "as coefficients, valid_from, valid_to, snds_code, source, to_verify from ngap_frame"
     )
     con.execute("create or replace table public_holidays as select * from holiday_frame")
+    con.execute("create or replace table reference_stamp as select ? as stamp", [stamp])
     con.unregister("ngap_frame")
     con.unregister("holiday_frame")
