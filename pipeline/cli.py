@@ -184,6 +184,32 @@ def report(
             "juste après ce chargement (table loads).",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Groupes de centres calculés en parallèle (défaut : un par cœur).",
+            show_default=False,
+        ),
+    ] = None,
+    runner: Annotated[
+        str,
+        typer.Option(
+            "--runner",
+            help="direct (le plus rapide), prefect (flux Prefect, tâches en parallèle "
+            "sur cette machine) ou dask (flux Prefect sur une grappe Dask : locale, "
+            "ou celle de --dask-address).",
+        ),
+    ] = "direct",
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            help="Ordonnanceur Dask (tcp://hôte:8786) ; implique --runner dask. Les "
+            "machines de la grappe doivent voir l'entrepôt et --out aux mêmes chemins.",
+        ),
+    ] = None,
 ) -> None:
     """Écrire le rapport annuel : DOSSIER/<finess>/<année>/annexe3.json, .html, .pdf, .xlsx"""
     import time
@@ -192,6 +218,21 @@ def report(
     from pipeline.steps import report as run_report
 
     formats, started, reports = _formats(format), time.perf_counter(), []
+    runner = "dask" if dask_address else runner.strip().lower()
+    if runner not in ("direct", "prefect", "dask"):
+        _fail(f"Exécuteur inconnu : {runner}. Choix : direct, prefect, dask.")
+    if runner != "direct":
+        if as_of is not None:
+            _fail("--as-of ne s'utilise qu'avec --runner direct.")
+        paths = _report_through_prefect(
+            runner, dask_address, workers, year, centre, db, out, formats
+        )
+        console = _console()
+        for path in paths:
+            if path.endswith(".json"):
+                _print_summary(console, json.loads(Path(path).read_text(encoding="utf-8")))
+        _print_written(console, paths, started)
+        return
     console = _console()
     try:
         with _console(stderr=True).status("Ouverture de l'entrepôt…") as status:
@@ -204,12 +245,42 @@ def report(
                 as_of,
                 progress=status.update,
                 on_report=reports.append,
+                workers=workers,
             )
     except UsageError as error:
         _fail(str(error))
     for built in reports:
         _print_summary(console, built)
     _print_written(console, paths, started)
+
+
+def _report_through_prefect(
+    runner: str,
+    address: str | None,
+    workers: int | None,
+    year: int,
+    centre: str | None,
+    db: Path | None,
+    out: Path,
+    formats: tuple[str, ...],
+) -> list[str]:
+    """The annual report flow on Prefect's thread pool or on a Dask cluster."""
+    from pipeline.errors import UsageError
+
+    try:
+        from pipeline.flows import dask_report_flow, threads_report_flow
+
+        if runner == "dask":
+            flow = dask_report_flow(address, workers)
+        else:
+            flow = threads_report_flow(workers)
+        return flow(year, centre, str(db) if db else None, str(out), formats)
+    except ImportError as error:
+        _fail(f"Exécuteur {runner} indisponible ({error.name} manquant) : pip install prefect-dask")
+    except UsageError as error:
+        _fail(str(error))
+    except RuntimeError as error:  # e.g. Prefect's temporary server did not start
+        _fail(f"exécution par {runner} impossible : {' '.join(str(error).split())}")
 
 
 @app.command()

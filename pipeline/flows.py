@@ -19,6 +19,9 @@ from pathlib import Path
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The temporary API server starts in ~10 s; on a busy two-core machine it can take longer
+# than Prefect's default wait of 20 s.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from prefect import flow, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -27,6 +30,7 @@ from pipeline import steps
 from pipeline.fanout import workers
 
 MONTHLY_CRON = "0 6 1 * *"  # 06:00 on the first day of every month
+REPORT_FORMATS = ("json", "html", "pdf", "xlsx")  # as `csi report`: the PDF is what is sent
 
 
 @task(name="ingest-extract")
@@ -57,7 +61,8 @@ def _reports(
     futures = report_centres_task.map(
         unmapped(year), groups, unmapped(db), unmapped(out), unmapped(tuple(formats))
     )
-    return [path for future in futures for path in future.result()]
+    # The groups follow the storage order (`fanout.centre_groups`); list by centre.
+    return sorted(path for future in futures for path in future.result())
 
 
 @flow(name="csi-ingest", log_prints=False)
@@ -75,10 +80,17 @@ def annual_report_flow(
     centre: str | None = None,
     db: str | None = None,
     out: str = "reports",
-    formats: tuple[str, ...] = ("json", "html"),
+    formats: tuple[str, ...] = REPORT_FORMATS,
 ) -> list[str]:
     """Every centre's report (or one centre's), groups of centres in parallel."""
     return _reports(year, centre, db, out, formats)
+
+
+def threads_report_flow(max_workers: int | None = None):
+    """`annual_report_flow` on a thread pool of `max_workers` (default: one per core)."""
+    return annual_report_flow.with_options(
+        task_runner=ThreadPoolTaskRunner(max_workers=max_workers or workers())
+    )
 
 
 def dask_report_flow(address: str | None = None, n_workers: int | None = None):
@@ -108,7 +120,7 @@ def monthly_flow(
     db: str | None = None,
     profile: str | None = None,
     out: str = "reports",
-    formats: tuple[str, ...] = ("json", "html"),
+    formats: tuple[str, ...] = REPORT_FORMATS,
 ) -> dict:
     """Ingest the month's extract, then refresh the year's figures.
 

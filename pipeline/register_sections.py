@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.scoped import scoped_rows
 from schemas.register import ESTABLISHMENT_NATURES, CentreRegister
 
 Status = str  # "met" | "not_met" | "unknown"
@@ -109,11 +110,9 @@ OPTIONAL = ("public_health_missions", "internship")
 # --------------------------------------------------------------------------- small helpers
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    """Rows as dicts (DuckDB 2: the result is fetched to the end)."""
-    relation = con.execute(sql, params)
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+def _view(con: duckdb.DuckDBPyConnection, view: str, finess: str, year: int) -> dict[str, Any]:
+    """The one row of a per-centre × year view (`staff`, `means`)."""
+    return scoped_rows(con, f"select * from {view}", finess, year)[0]
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -148,27 +147,28 @@ def _absent(key: str) -> Outcome:
 def _stored_register(
     con: duckdb.DuckDBPyConnection, finess: str, year: int
 ) -> CentreRegister | None:
-    rows = con.execute(
-        "select register_json from register_centres where centre_finess = ? and year = ?",
-        [finess, year],
-    ).fetchall()
-    return CentreRegister.model_validate_json(rows[0][0]) if rows else None
+    rows = scoped_rows(
+        con, "select centre_finess, year, register_json from register_centres", finess, year
+    )
+    return CentreRegister.model_validate_json(rows[0]["register_json"]) if rows else None
 
 
 def staff_section(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
     """Annexe 3 section 4, from the `staff` view (+ the competences listed)."""
-    row = _rows(con, "select * from staff where centre_finess = ? and year = ?", [finess, year])[0]
-    competences = con.execute(
-        """select distinct unnest(other_competences) as c from register_nurses
-           where centre_finess = ? and year = ? order by c""",
-        [finess, year],
-    ).fetchall()
+    row = _view(con, "staff", finess, year)
+    competences = scoped_rows(
+        con,
+        "select distinct centre_finess, year, unnest(other_competences) as c from register_nurses",
+        finess,
+        year,
+        order="c",
+    )
     return {
         "nurses": int(row["nurses"]),
         "nurse_fte": _fte(row["nurse_fte"]),
         "chemotherapy_qualified": int(row["chemotherapy_qualified"]),
         "other_competence": int(row["other_competence"]),
-        "other_competences": [c for (c,) in competences],
+        "other_competences": [r["c"] for r in competences],
         "secretaries": int(row["secretaries"]),
         "secretary_fte": _fte(row["secretary_fte"]),
         "managers": int(row["managers"]),
@@ -178,12 +178,14 @@ def staff_section(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dic
 
 def _partners(con: duckdb.DuckDBPyConnection, finess: str, year: int, row: dict) -> dict:
     by_nature: dict[str, dict[str, int]] = {}
-    for r in _rows(
+    for r in scoped_rows(
         con,
-        """select nature, count(*) filter (where convention_signed is not null) as with_c,
+        """select centre_finess, year, nature,
+                  count(*) filter (where convention_signed is not null) as with_c,
                   count(*) filter (where convention_signed is null) as without_c
-           from register_partners where centre_finess = ? and year = ? group by nature""",
-        [finess, year],
+           from register_partners group by all""",
+        finess,
+        year,
     ):
         by_nature[r["nature"]] = {
             "with_convention": r["with_c"],
@@ -198,27 +200,36 @@ def _partners(con: duckdb.DuckDBPyConnection, finess: str, year: int, row: dict)
 
 
 def _meetings_by_partner(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict]:
-    rows = _rows(
+    rows = scoped_rows(
         con,
-        """select p.partner_name as name, p.nature, p.convention_signed,
+        """select p.centre_finess, p.year, p.entry_no, p.partner_name as name, p.nature,
+                  p.convention_signed,
                   count(m.meeting_date) filter (where year(m.meeting_date) = p.year) as meetings
            from register_partners as p
            left join register_partner_meetings as m
              on m.centre_finess = p.centre_finess and m.year = p.year
             and m.partner_entry_no = p.entry_no
-           where p.centre_finess = ? and p.year = ?
-           group by p.entry_no, p.partner_name, p.nature, p.convention_signed
-           order by p.entry_no""",
-        [finess, year],
+           group by all""",
+        finess,
+        year,
+        order="entry_no",
     )
-    return [{**r, "convention_signed": _iso(r["convention_signed"])} for r in rows]
+    return [
+        {
+            "name": r["name"],
+            "nature": r["nature"],
+            "convention_signed": _iso(r["convention_signed"]),
+            "meetings": r["meetings"],
+        }
+        for r in rows
+    ]
 
 
 def means_section(
     con: duckdb.DuckDBPyConnection, finess: str, year: int, register: CentreRegister
 ) -> dict[str, Any]:
     """Annexe 3 section 5, from the `means` view and the partner tables."""
-    row = _rows(con, "select * from means where centre_finess = ? and year = ?", [finess, year])[0]
+    row = _view(con, "means", finess, year)
     pf = register.patient_file
     return {
         "internal_meetings": row["internal_meetings"],
@@ -235,24 +246,27 @@ def permanence_section(
     """Annexe 3 section 6: the centre's own descriptions, in its order."""
     if register.permanence is None:
         return None
-    rows = con.execute(
-        """select description from register_permanence
-           where centre_finess = ? and year = ? order by entry_no""",
-        [finess, year],
-    ).fetchall()
-    return [text for (text,) in rows]
+    rows = scoped_rows(
+        con,
+        "select centre_finess, year, entry_no, description from register_permanence",
+        finess,
+        year,
+        order="entry_no",
+    )
+    return [r["description"] for r in rows]
 
 
 def _actions(con: duckdb.DuckDBPyConnection, finess: str, year: int, kind: str) -> list[dict]:
     """Actions of one kind dated in the year (or undated), in the register's order."""
-    return _rows(
+    rows = scoped_rows(
         con,
-        """select title, level, action_date from register_actions
-           where centre_finess = ? and year = ? and kind = ?
-             and (action_date is null or year(action_date) = year)
-           order by entry_no""",
-        [finess, year, kind],
+        """select centre_finess, year, entry_no, kind, title, level, action_date
+           from register_actions where action_date is null or year(action_date) = year""",
+        finess,
+        year,
+        order="entry_no",
     )
+    return [r for r in rows if r["kind"] == kind]
 
 
 def prevention_section(
@@ -292,11 +306,13 @@ def training_section(
     """Annexe 3 section 9, by kind; `total_days` sums the days the register gives."""
     if register.trainings is None:
         return None
-    rows = _rows(
+    rows = scoped_rows(
         con,
-        """select kind, description, nurses_trained, days from register_trainings
-           where centre_finess = ? and year = ? order by entry_no""",
-        [finess, year],
+        """select centre_finess, year, entry_no, kind, description, nurses_trained, days
+           from register_trainings""",
+        finess,
+        year,
+        order="entry_no",
     )
     by_kind = {
         kind: [
@@ -334,10 +350,7 @@ def forfait(nurse_fte: float | None) -> dict[str, Any]:
 
 
 def _exact_nurse_fte(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> float:
-    rows = con.execute(
-        "select nurse_fte from staff where centre_finess = ? and year = ?", [finess, year]
-    ).fetchall()
-    return float(rows[0][0] or 0)
+    return float(_view(con, "staff", finess, year)["nurse_fte"] or 0)
 
 
 # --------------------------------------------------------------------------- commitments

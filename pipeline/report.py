@@ -18,7 +18,8 @@ import duckdb
 from pipeline import __version__, labels
 from pipeline.reference import NGAP_FILE, holiday_zone
 from pipeline.resources import reference_file
-from pipeline.warehouse import first_row, scalar
+from pipeline.scoped import scoped_rows
+from pipeline.warehouse import scalar
 
 SCHEMA_VERSION = 1
 ACT_FAMILIES = tuple(labels.ACT_FAMILIES)
@@ -44,9 +45,21 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
     return [dict(zip(names, map(number, row), strict=True)) for row in cursor.fetchall()]
 
 
+def _scoped(
+    con: duckdb.DuckDBPyConnection, sql: str, finess: str, year: int, order: str | None = None
+) -> list[dict[str, Any]]:
+    """One centre × year's rows of `sql` (see `pipeline.scoped`), numbers made JSON-friendly."""
+    rows = scoped_rows(con, sql, finess, year, order)
+    return [{k: number(v) for k, v in row.items()} for row in rows]
+
+
+def _view(con: duckdb.DuckDBPyConnection, view: str, finess: str, year: int) -> list[dict]:
+    return _scoped(con, f"select * from {view}", finess, year)
+
+
 def _one(con: duckdb.DuckDBPyConnection, view: str, finess: str, year: int) -> dict[str, Any]:
-    rows = _rows(con, f"select * from {view} where centre_finess = ? and year = ?", [finess, year])
-    return {k: v for k, v in rows[0].items() if k not in ("centre_finess", "year")} if rows else {}
+    rows = _view(con, view, finess, year)
+    return rows[0] if rows else {}
 
 
 def clientele(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, int]:
@@ -55,12 +68,7 @@ def clientele(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[st
 
 
 def monthly(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[str, int]]:
-    rows = _rows(
-        con,
-        "select * from monthly where centre_finess = ? and year = ? order by month",
-        [finess, year],
-    )
-    by_month = {r["month"]: r for r in rows}
+    by_month = {r["month"]: r for r in _view(con, "monthly", finess, year)}
     return [
         {"month": m, **{k: by_month.get(m, {}).get(k, 0) for k in MONTHLY_KEYS}}
         for m in range(1, 13)
@@ -79,7 +87,7 @@ def _grouped(rows: list[dict[str, Any]], dimension: str, measure: str) -> dict[s
 
 
 def origin(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
-    rows = _rows(con, "select * from origin where centre_finess = ? and year = ?", [finess, year])
+    rows = _view(con, "origin", finess, year)
     return {
         "by_referral": _grouped(rows, "referral", "patients"),
         "by_postcode": _grouped(rows, "postcode", "patients"),
@@ -109,37 +117,37 @@ def _family_block(family: str, row: dict[str, Any], coefs: dict[str, Any], codes
 def acts(
     con: duckdb.DuckDBPyConnection, finess: str, year: int, scope: str = "all"
 ) -> dict[str, Any]:
-    params = [finess, year, scope]
-    where = "where centre_finess = ? and year = ? and scope = ?"
-    totals = {r["family"]: r for r in _rows(con, f"select * from acts {where}", params)}
+    def rows(view: str) -> list[dict[str, Any]]:
+        return [r for r in _view(con, view, finess, year) if r["scope"] == scope]
+
+    totals = {r["family"]: r for r in rows("acts")}
     coefs: dict[str, dict[str, Any]] = {f: {} for f in ACT_FAMILIES}
-    for r in _rows(con, f"select * from acts_by_coefficient {where}", params):
+    for r in rows("acts_by_coefficient"):
         coefs[r["family"]][r["coefficient"]] = r["count"]
     codes: dict[str, dict[str, Any]] = {f: {} for f in ACT_FAMILIES}
-    for r in _rows(con, f"select * from acts_by_code {where}", params):
+    for r in rows("acts_by_code"):
         codes[r["family"]][r["act_code"]] = r["count"]
     return {f: _family_block(f, totals.get(f, {}), coefs[f], codes[f]) for f in ACT_FAMILIES}
 
 
 def hospital_discharge(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
     row = _one(con, "hospital_discharge", finess, year)
-    groups = _rows(
+    groups = _view(con, "hospital_discharge_groups", finess, year)
+    details = _scoped(
         con,
-        "select * from hospital_discharge_groups where centre_finess = ? and year = ?",
-        [finess, year],
+        "select distinct centre_finess, year, care_detail from int_discharge_episodes "
+        "where care_type = 'other' and care_detail is not null",
+        finess,
+        year,
+        order="care_detail",
     )
-    details = con.execute(
-        "select distinct care_detail from int_discharge_episodes where centre_finess = ? "
-        "and year = ? and care_type = 'other' and care_detail is not null order by 1",
-        [finess, year],
-    ).fetchall()
     return {
         "patients": row.get("patients", 0),
         "episodes": row.get("episodes", 0),
         "by_establishment": _grouped(groups, "establishment", "patients"),
         "by_service": _grouped(groups, "service", "patients"),
         "by_care_type": _grouped(groups, "care_type", "patients"),
-        "other_care_details": [d[0] for d in details],
+        "other_care_details": [d["care_detail"] for d in details],
         "duration_days": {
             key: row.get(f"duration_{key}") for key in ("total", "mean", "median", "min", "max")
         },
@@ -148,17 +156,8 @@ def hospital_discharge(con: duckdb.DuckDBPyConnection, finess: str, year: int) -
 
 
 def quality(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
-    rows = _rows(
-        con,
-        "select * from quality where centre_finess = ? and year = ? order by finding",
-        [finess, year],
-    )
-    found = {r["finding"]: r for r in rows}
-    counted = scalar(
-        con,
-        "select count(*) from int_counted_lines where centre_finess = ? and year = ?",
-        [finess, year],
-    )
+    found = {r["finding"]: r for r in _view(con, "quality", finess, year)}
+    counted = _counted_lines(con, finess, year)
     findings = {
         key: {
             "label": label,
@@ -174,6 +173,16 @@ def quality(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str,
         "findings_with_issues": sum(1 for f in findings.values() if f["count"]),
         "findings": findings,
     }
+
+
+def _counted_lines(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> int:
+    rows = _scoped(
+        con,
+        "select centre_finess, year, count(*) as lines from int_counted_lines group by all",
+        finess,
+        year,
+    )
+    return rows[0]["lines"] if rows else 0
 
 
 def _sha256_file(name: str) -> str:
@@ -210,17 +219,13 @@ def generation_time() -> str:
 def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
     import holidays
 
-    name = first_row(
-        con,
-        "select name from register_centres where centre_finess = ? and year = ?",
-        [finess, year],
-    )
+    name = _scoped(con, "select centre_finess, year, name from register_centres", finess, year)
     files = inputs(con, finess, year)
     fingerprint = hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
     return {
         "schema_version": SCHEMA_VERSION,
         "centre_finess": finess,
-        "centre_name": name[0] if name else None,
+        "centre_name": name[0]["name"] if name else None,
         "year": year,
         "holiday_zone": holiday_zone(finess),
         "generated_at": generation_time(),
@@ -260,16 +265,7 @@ def _holds_billing(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> bo
     `int_centre_years` also lists years that only have an episode start or a register;
     comparing with such a year would show every billed figure as growing from zero.
     """
-    return bool(
-        scalar(
-            con,
-            """select count(*) from int_centre_years y
-               where y.centre_finess = ? and y.year = ? and exists (
-                 select 1 from int_counted_lines l
-                 where l.centre_finess = y.centre_finess and l.year = y.year)""",
-            [finess, year],
-        )
-    )
+    return _counted_lines(con, finess, year) > 0
 
 
 def _act_figures(block: dict[str, Any]) -> dict[str, Any]:

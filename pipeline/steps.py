@@ -10,11 +10,13 @@ import csv
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import InputError, UsageError
-from pipeline.load import LoadSummary, load_extract
 from pipeline.warehouse import connect, database_path, initialise
+
+if TYPE_CHECKING:  # the loader imports pandera and pandas: only `ingest` needs them
+    from pipeline.load import LoadSummary
 
 
 def ingest(extract_dir: Path, db: Path | None = None, profile: str | None = None) -> LoadSummary:
@@ -24,6 +26,7 @@ def ingest(extract_dir: Path, db: Path | None = None, profile: str | None = None
     (`load_extract`): memory holds a batch, never the extract.
     """
     from pipeline.extract import open_extract
+    from pipeline.load import load_extract
     from pipeline.profiles import load_profile
 
     extract = open_extract(Path(extract_dir), load_profile(profile))
@@ -75,13 +78,14 @@ def report(
         centres = [centre] if centre else _centres_of_year(con, year)
         if not centres:
             raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
-        written: list[Path] = []
         groups = centre_groups(con, centres)
-        for done in run_groups(con, groups, year, Path(out), formats, tell, workers):
-            written += done.paths
+        done = list(run_groups(con, groups, year, Path(out), formats, tell, workers))
+        rank = {finess: i for i, finess in enumerate(centres)}
+        done.sort(key=lambda d: rank[d.finess])  # the groups follow the storage order
+        for centre_report in done:
             if on_report:
-                on_report(done.report)
-        return written
+                on_report(centre_report.report)
+        return [path for d in done for path in d.paths]
     finally:
         con.close()
 

@@ -8,6 +8,9 @@ quoted newline) is tested on files that run in milliseconds.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -169,13 +172,28 @@ def _without_time(report: dict) -> dict:
     return report
 
 
-def test_grouped_reports_equal_reports_read_from_the_views(federation, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "group_lines", [40_000, 10_000_000], ids=["a-centre-per-group", "one-group"]
+)
+def test_grouped_reports_equal_reports_read_from_the_views(
+    federation, tmp_path, monkeypatch, group_lines
+):
+    """Whether a group holds one centre (two threads) or all three (each report query run
+    once for the group, `pipeline.scoped`), every report is the one read centre by centre."""
     from pipeline.report import build_report
     from pipeline.warehouse import connect
 
-    monkeypatch.setattr(fanout, "GROUP_LINES", 40_000)  # one centre per group, two threads
-    paths = steps.report(2025, db=federation, out=tmp_path / "out", formats=("json",))
+    monkeypatch.setattr(fanout, "GROUP_LINES", group_lines)
+    heard: list[str] = []
+    paths = steps.report(
+        2025,
+        db=federation,
+        out=tmp_path / "out",
+        formats=("json",),
+        on_report=lambda report: heard.append(report["meta"]["centre_finess"]),
+    )
     assert len(paths) == 3
+    assert heard == ["670000002", "750000001", "930000003"]  # FINESS order, whatever the groups
     con = connect(federation, read_only=True)
     try:
         for path in paths:
@@ -183,6 +201,26 @@ def test_grouped_reports_equal_reports_read_from_the_views(federation, tmp_path,
             finess = grouped["meta"]["centre_finess"]
             plain = json.loads(json.dumps(build_report(con, finess, 2025), default=str))
             assert _without_time(grouped) == _without_time(plain)
+    finally:
+        con.close()
+
+
+def test_groups_follow_the_order_the_lines_are_stored_in(federation):
+    """Stored order (750…, 670…, 930…), not FINESS order: a group then reads few row groups."""
+    from pipeline.warehouse import connect
+
+    con = connect(federation, read_only=True)
+    try:
+        centres = ["670000002", "750000001", "930000003", "990000009"]  # the last has no line
+        assert fanout.centre_groups(con, centres, lines=1) == [
+            ["750000001"],
+            ["670000002"],
+            ["930000003"],
+            ["990000009"],
+        ]
+        assert fanout.centre_groups(con, centres, lines=10_000_000) == [
+            ["750000001", "670000002", "930000003", "990000009"]
+        ]
     finally:
         con.close()
 
@@ -209,3 +247,45 @@ def test_report_flow_on_a_local_dask_cluster(federation, tmp_path, monkeypatch):
         assert _without_time(json.loads(other.read_text())) == _without_time(
             json.loads(path.read_text())
         )
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+def test_csi_report_on_a_local_dask_cluster_writes_the_direct_reports(federation, tmp_path):
+    """`csi report --runner dask`: Prefect's Dask task runner, same reports as the threads."""
+    pytest.importorskip("prefect_dask")
+    env = {"CSI_REPORT_WORKERS": "2", "PREFECT_LOGGING_LEVEL": "ERROR"}
+    common = ["report", "--year", "2025", "--db", str(federation), "--format", "json"]
+    dask = _cli(*common, "--out", str(tmp_path / "dask"), "--runner", "dask", env=env)
+    assert dask.returncode == 0, dask.stderr[-2000:]
+    direct = _cli(*common, "--out", str(tmp_path / "direct"), "--workers", "2")
+    assert direct.returncode == 0, direct.stderr[-2000:]
+    written = sorted((tmp_path / "direct").rglob("annexe3.json"))
+    assert [p.parent.parent.name for p in written] == ["670000002", "750000001", "930000003"]
+    for path in written:
+        other = tmp_path / "dask" / path.relative_to(tmp_path / "direct")
+        assert _without_time(json.loads(other.read_text())) == _without_time(
+            json.loads(path.read_text())
+        )
+    # Both list the centres in FINESS order.
+    assert dask.stdout.index("670000002") < dask.stdout.index("750000001")
+
+
+def test_csi_report_refuses_as_of_outside_the_direct_runner(federation, tmp_path):
+    result = _cli(
+        "report", "--year", "2025", "--db", str(federation), "--as-of", "1", "--runner", "prefect"
+    )
+    assert result.returncode == 2
+    assert "--as-of ne s'utilise qu'avec --runner direct" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+    unknown = _cli("report", "--year", "2025", "--db", str(federation), "--runner", "spark")
+    assert unknown.returncode == 2
+    assert "Exécuteur inconnu : spark" in unknown.stderr
