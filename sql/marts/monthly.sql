@@ -6,17 +6,7 @@ with months as (
 ),
 
 patients as (
-    select
-        centre_finess,
-        year,
-        month,
-        count(distinct patient_id) filter (where reason = 'acute') as acute_patients,
-        count(distinct patient_id) filter (where reason = 'chronic') as chronic_patients,
-        count(distinct patient_id) filter (where reason = 'palliative') as palliative_patients,
-        count(distinct patient_id) filter (where attribution = 'unattributed')
-            as unattributed_patients
-    from int_line_attribution
-    group by all
+    select * from int_reason_patients where month is not null
 ),
 
 entries as (

@@ -1,15 +1,6 @@
 -- grain: one centre × year — annexe 3 section 2 totals: patients distinct over the year, entries summed over months
 with patients as (
-    select
-        centre_finess,
-        year,
-        count(distinct patient_id) filter (where reason = 'acute') as acute_patients,
-        count(distinct patient_id) filter (where reason = 'chronic') as chronic_patients,
-        count(distinct patient_id) filter (where reason = 'palliative') as palliative_patients,
-        count(distinct patient_id) filter (where attribution = 'unattributed')
-            as unattributed_patients
-    from int_line_attribution
-    group by all
+    select * exclude (month) from int_reason_patients where month is null
 ),
 
 entries as (
