@@ -44,12 +44,6 @@ class LoadSummary:
     rows_unchanged: int
 
 
-def _hash_expr(table: str) -> str:
-    """A content fingerprint computed by DuckDB, stable across library versions."""
-    parts = [f"coalesce(cast({c.name} as varchar), '∅')" for c in TABLES[table]]
-    return f"md5(concat_ws('|', {', '.join(parts)}))"
-
-
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     rows = con.execute(
         "select column_name, data_type from information_schema.columns where table_name = ?",
@@ -63,10 +57,22 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, table: str, cast: str = "cast
     return ", ".join(f"{cast}({c.name} as {types[c.name]}) as {c.name}" for c in TABLES[table])
 
 
-def _fingerprinted(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """`staged_frame` in warehouse types with its origin and fingerprint, as one select."""
-    typed = f"select {_typed_columns(con, table)}, source_file, source_row from staged_frame"
-    return f"select *, {_hash_expr(table)} as row_hash from ({typed})"
+def _staged_rows(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """`staged_frame` in warehouse types with its origin, as one select."""
+    return f"select {_typed_columns(con, table)}, source_file, source_row from staged_frame"
+
+
+def _same_content(table: str) -> str:
+    """True when stored row `t` and staged row `s` (same key) hold the same values.
+
+    Column by column, NULL equal to NULL, in warehouse types (a decimal compares by
+    value). Cheaper than a stored fingerprint: building one meant writing every value
+    of every row as text, for a comparison only replayed rows need.
+    """
+    keys = set(KEYS[table])
+    return " and ".join(
+        f"t.{c.name} is not distinct from s.{c.name}" for c in TABLES[table] if c.name not in keys
+    )
 
 
 def write_batch(frame: pl.DataFrame, path: Path) -> Path:
@@ -93,11 +99,8 @@ def _staged_view(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
 
 
 def _stage_staged(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """`staged_frame` as `stage_<table>`: warehouse types, origin and fingerprint.
-
-    The fingerprint is computed once, in the same statement that types the batch.
-    """
-    con.execute(f"create or replace temp table stage_{table} as {_fingerprinted(con, table)}")
+    """`staged_frame` as `stage_<table>`: warehouse types and origin, typed once."""
+    con.execute(f"create or replace temp table stage_{table} as {_staged_rows(con, table)}")
 
 
 def _stage_keys(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -135,7 +138,7 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> tuple[i
     con.execute(
         f"create or replace temp table matched_{table} as "
         f"select t.rowid as target_row, {', '.join(f's.{k}' for k in keys)}, "
-        "s.source_file, s.source_row, t.row_hash = s.row_hash as unchanged "
+        f"s.source_file, s.source_row, {_same_content(table)} as unchanged "
         f"from {target} t join stage_{table} s on {on} where t.load_id <> {load_id}"
     )
     replaced, unchanged = first_row(
@@ -321,11 +324,11 @@ def _key_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> int:
-    """Insert `staged_frame` as new rows: typed, fingerprinted and written in one pass."""
+    """Insert `staged_frame` as new rows: typed and written in one pass."""
     return scalar(
         con,
         f"insert into {WAREHOUSE_TABLES[table]} by name "
-        f"select *, {load_id}::bigint as load_id from ({_fingerprinted(con, table)})",
+        f"select *, {load_id}::bigint as load_id from ({_staged_rows(con, table)})",
     )
 
 

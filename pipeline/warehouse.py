@@ -24,13 +24,13 @@ CANONICAL_DDL = [
         patient_id varchar not null, nurse_id varchar, act_date date not null, act_time time,
         act_code varchar not null, coefficient decimal(8, 2), quantity decimal(12, 2) not null,
         amount_eur decimal(12, 2), status varchar not null, episode_id varchar,
-        row_hash varchar not null, load_id bigint not null,
+        load_id bigint not null,
         source_file varchar, source_row bigint)""",
     """create table if not exists patients (
         centre_finess varchar not null, patient_id varchar not null, birth_date date,
         sex varchar, occupation varchar, coverage varchar, complementary varchar,
         lives_alone boolean, postcode varchar,
-        row_hash varchar not null, load_id bigint not null,
+        load_id bigint not null,
         source_file varchar, source_row bigint)""",
     """create table if not exists episodes (
         centre_finess varchar not null, episode_id varchar not null, patient_id varchar not null,
@@ -38,7 +38,7 @@ CANONICAL_DDL = [
         referral_origin varchar, hospital_discharge boolean not null,
         discharge_establishment varchar, discharge_finess varchar, discharge_service varchar,
         discharge_care_type varchar, discharge_care_detail varchar,
-        row_hash varchar not null, load_id bigint not null,
+        load_id bigint not null,
         source_file varchar, source_row bigint)""",
     # Replaced versions of rows, kept so a report can be regenerated as of any load.
     "create table if not exists billing_lines_history as "
@@ -105,11 +105,45 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             time.sleep(0.5)
 
 
+# Columns earlier versions stored and this one no longer writes (dropped on opening).
+RETIRED_COLUMNS = {
+    table: ("row_hash",)
+    for base in ("billing_lines", "patients", "episodes")
+    for table in (base, f"{base}_history")
+}
+
+
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     from pipeline.register_tables import REGISTER_DDL
 
     for ddl in [*CANONICAL_DDL, *REGISTER_DDL]:
         con.execute(ddl)
+    _drop_retired_columns(con)
+
+
+def _drop_retired_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a warehouse written by an earlier version to the current layout.
+
+    The loader once stored an md5 fingerprint (`row_hash`) to spot unchanged replays;
+    it now compares the columns themselves. A table and its `_history` must keep the
+    same columns in the same order (rows move between them with `select *`), so every
+    retired column goes at once, in one transaction.
+    """
+    found = con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'main' and table_catalog = current_database()"
+    ).fetchall()
+    retired = [(t, c) for t, c in found if c in RETIRED_COLUMNS.get(t, ())]
+    if not retired:
+        return
+    con.execute("begin transaction")
+    try:
+        for table, column in retired:
+            con.execute(f"alter table {table} drop column {column}")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def model_files() -> list[Path]:
