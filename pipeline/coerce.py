@@ -111,14 +111,24 @@ def _parsed(frame: pl.DataFrame, columns: tuple[Column, ...], fmt: FileFormat) -
     return typed.rename({c.name: f"__typed_{c.name}" for c in columns})
 
 
-def coerce(frame: pl.DataFrame, table: str, fmt: FileFormat) -> tuple[pl.DataFrame, list[Finding]]:
-    """Return the typed frame and the findings for values that did not parse.
+def _names(table: str) -> list[str]:
+    return [c.name for c in TABLES[table]]
 
-    At most `MAX_FINDINGS_PER_COLUMN` findings per column, in row order.
+
+def _is_text(frame: pl.DataFrame, column: Column) -> bool:
+    """Whether the column is to parse: text columns, and text read for a typed column.
+
+    A typed column arrives typed only when the reader computed exactly the value the
+    parse would give, a value that cannot fail (`readers._typed_value`).
     """
-    columns = TABLES[table]
-    typed = pl.concat([frame, _parsed(frame, columns, fmt)], how="horizontal")
+    return column.kind is Kind.TEXT or frame.schema[column.name] == pl.String
+
+
+def _unparsed(typed: pl.DataFrame, columns: tuple[Column, ...], fmt: FileFormat) -> list[Finding]:
+    """Values present but left null by the parse: file, row, column, rule, text."""
     checked = [c for c in columns if c.kind is not Kind.TEXT]
+    if not checked:
+        return []
     failed = typed.select(
         [
             (pl.col(c.name).is_not_null() & pl.col(f"__typed_{c.name}").is_null())
@@ -135,7 +145,20 @@ def coerce(frame: pl.DataFrame, table: str, fmt: FileFormat) -> tuple[pl.DataFra
         rule = _RULES[column.kind].format(date_format=fmt.date_format.replace("%", ""))
         for row in bad.head(MAX_FINDINGS_PER_COLUMN).iter_rows(named=True):
             findings.append(Finding(row[FILE], rule, row[ROW], column.name, row[column.name]))
+    return findings
+
+
+def coerce(frame: pl.DataFrame, table: str, fmt: FileFormat) -> tuple[pl.DataFrame, list[Finding]]:
+    """Return the typed frame and the findings for values that did not parse.
+
+    At most `MAX_FINDINGS_PER_COLUMN` findings per column, in row order.
+    """
+    columns = tuple(c for c in TABLES[table] if _is_text(frame, c))
+    typed = pl.concat([frame, _parsed(frame, columns, fmt)], how="horizontal")
+    findings = _unparsed(typed, columns, fmt)
+    parsed = {c.name for c in columns}
     typed = typed.select(
-        [pl.col(f"__typed_{c.name}").alias(c.name) for c in columns] + [pl.col(FILE), pl.col(ROW)]
+        [pl.col(f"__typed_{c}" if c in parsed else c).alias(c) for c in _names(table)]
+        + [pl.col(FILE), pl.col(ROW)]
     )
     return typed, findings

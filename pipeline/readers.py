@@ -2,7 +2,9 @@
 
 Everything is read as text first: types are parsed afterwards (`pipeline.coerce`) so
 that a bad value can be reported with its file, row and column instead of failing the
-whole read with an engine error.
+whole read with an engine error. One exception: a typed column of a Parquet or XLSX
+file whose text would parse back to the same value, without fail, stays typed
+(`_typed_value`): writing 10M dates or amounts out to parse them again costs seconds.
 
 Files are streamed: a CSV is cut into blocks of whole records (`BLOCK_BYTES`), a
 Parquet file into row batches, so that memory stays bounded whatever the size of the
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.canonical import DEFAULTS, TABLES
+from pipeline.canonical import DEFAULTS, TABLES, Column, Kind
 from pipeline.errors import Finding, InputError
 from pipeline.profiles import FileFormat, Profile, TableMapping
 
@@ -247,37 +249,88 @@ def csv_batches(path: Path, fmt: FileFormat, block_bytes: int | None = None):
         next_row += frame.height
 
 
-def _typed_to_text(frame: pl.DataFrame, fmt: FileFormat) -> pl.DataFrame:
-    """Turn typed columns (Parquet, XLSX) into the text the coercion step expects.
+def _text_expr(col: pl.Expr, dtype: pl.DataType, fmt: FileFormat) -> pl.Expr:
+    """A typed column (Parquet, XLSX) as the text the coercion step expects.
 
     Numbers are written with the profile's decimal mark, since the coercion step parses
     text with that mark whatever the file type.
     """
-    exprs = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name)
-        if dtype == pl.Date:
-            exprs.append(col.dt.strftime("%Y-%m-%d"))
-        elif isinstance(dtype, pl.Datetime):
-            exprs.append(
-                pl.when(col.dt.time() == pl.time(0, 0))
-                .then(col.dt.strftime("%Y-%m-%d"))
-                .otherwise(col.dt.strftime("%Y-%m-%d %H:%M"))
-            )
-        elif dtype == pl.Time:
-            exprs.append(col.dt.strftime("%H:%M"))
-        elif dtype == pl.Boolean:
-            exprs.append(pl.when(col).then(pl.lit("true")).otherwise(pl.lit("false")))
-        elif dtype.is_float():
-            # 1.0 → "1", 1.5 → "1.5": spreadsheets store every number as a float.
-            exprs.append(
-                pl.when(col == col.round(0))
-                .then(col.cast(pl.Int64, strict=False).cast(pl.String))
-                .otherwise(col.round(6).cast(pl.String).str.replace(".", fmt.decimal, literal=True))
-            )
-        else:
-            exprs.append(col.cast(pl.String))
-    return frame.select([e.alias(n) for e, n in zip(exprs, frame.columns, strict=True)])
+    if dtype == pl.Date:
+        return col.dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime):
+        return (
+            pl.when(col.dt.time() == pl.time(0, 0))
+            .then(col.dt.strftime("%Y-%m-%d"))
+            .otherwise(col.dt.strftime("%Y-%m-%d %H:%M"))
+        )
+    if dtype == pl.Time:
+        return col.dt.strftime("%H:%M")
+    if dtype == pl.Boolean:
+        return pl.when(col).then(pl.lit("true")).otherwise(pl.lit("false"))
+    if dtype.is_float():
+        # 1.0 → "1", 1.5 → "1.5": spreadsheets store every number as a float.
+        return (
+            pl.when(col == col.round(0))
+            .then(col.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(col.round(6).cast(pl.String).str.replace(".", fmt.decimal, literal=True))
+        )
+    return col.cast(pl.String)
+
+
+def _typed_to_text(frame: pl.DataFrame, fmt: FileFormat) -> pl.DataFrame:
+    """Every typed column of the frame as text (`_text_expr`)."""
+    return frame.select(
+        [_text_expr(pl.col(name), dtype, fmt).alias(name) for name, dtype in frame.schema.items()]
+    )
+
+
+_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
+_EXACT_FLOAT = 2**53  # integers up to this magnitude are exact as floats
+_MINUTE_NS = 60_000_000_000
+
+
+def _within(series: pl.Series, low: float, high: float) -> bool:
+    """Whether every value of the series lies in [low, high] (an empty one does)."""
+    smallest, largest = series.min(), series.max()
+    return smallest is None or (smallest >= low and largest <= high)
+
+
+def _iso_dates_kept(fmt: FileFormat) -> bool:
+    """Whether an ISO date read back as text can only parse as itself.
+
+    The text path tries the profile's format first, then ISO: a format without "-"
+    can never read an ISO date (a format such as `%Y-%d-%m` could, differently).
+    """
+    return fmt.date_format == "%Y-%m-%d" or "-" not in fmt.date_format
+
+
+def _typed_value(series: pl.Series, column: Column, fmt: FileFormat) -> pl.Expr | None:
+    """The column's canonical value computed on its type, or None to go through text.
+
+    Only where the result equals, value for value, what `_text_expr` followed by
+    `pipeline.coerce` gives, and where that parse cannot fail (so no finding is lost):
+    a Parquet date, integer, float, time or boolean need not be written out and read
+    back. Anything else (a datetime, a float as integer, an odd format) takes the text
+    path, which stays the reference.
+    """
+    col, dtype, kind = pl.col(series.name), series.dtype, column.kind
+    if kind is Kind.BOOLEAN and dtype == pl.Boolean:
+        return col.fill_null(False)  # the text path writes a missing boolean as "false"
+    if kind is Kind.TIME and dtype == pl.Time:
+        return (col.cast(pl.Int64) // _MINUTE_NS * _MINUTE_NS).cast(pl.Time)  # HH:MM
+    if kind is Kind.DATE and dtype == pl.Date and _iso_dates_kept(fmt):
+        years = series.dt.year()
+        return col if _within(years, 1, 9999) else None
+    if kind is Kind.INTEGER and dtype in _INTEGERS:
+        return col.cast(pl.Int64)
+    if kind is not Kind.DECIMAL or fmt.decimal not in (".", ","):
+        return None
+    if dtype in _INTEGERS:
+        return col.cast(pl.Float64) if _within(series, -_EXACT_FLOAT, _EXACT_FLOAT) else None
+    if dtype == pl.Float64:  # as `_text_expr` rounds it: whole, else to 6 decimals
+        whole = col.cast(pl.Int64, strict=False).cast(pl.Float64)
+        return pl.when(col == col.round(0)).then(whole).otherwise(col.round(6))
+    return None
 
 
 def _written_columns(frame: pl.DataFrame) -> frozenset[str]:
@@ -285,31 +338,30 @@ def _written_columns(frame: pl.DataFrame) -> frozenset[str]:
     return frozenset(name for name, dtype in frame.schema.items() if dtype != pl.String)
 
 
-def _parquet_batches(path: Path, fmt: FileFormat, batch_rows: int):
+def _parquet_batches(path: Path, batch_rows: int):
     import pyarrow.parquet as pq
 
     next_row = 1
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
         typed = pl.from_arrow(batch)
-        frame = _typed_to_text(typed, fmt)
-        yield next_row, frame, _written_columns(typed)
-        next_row += frame.height
+        yield next_row, typed, _written_columns(typed)
+        next_row += typed.height
 
 
 def _xlsx_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
     sheet = mapping.sheet or fmt.sheet
     kwargs = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
     typed = pl.read_excel(path, engine="calamine", **kwargs)
-    frame, clean = _typed_to_text(typed, fmt), _written_columns(typed)
-    for start in range(0, max(frame.height, 1), batch_rows):
-        yield start + 1, frame.slice(start, batch_rows), clean
+    clean = _written_columns(typed)
+    for start in range(0, max(typed.height, 1), batch_rows):
+        yield start + 1, typed.slice(start, batch_rows), clean
 
 
 def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
     """Text frames of the file, batch by batch, with the first data row of each."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return _parquet_batches(path, fmt, batch_rows)
+        return _parquet_batches(path, batch_rows)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_batches(path, fmt, mapping, batch_rows)
     return csv_batches(path, fmt)
@@ -338,10 +390,12 @@ def _check_not_binary(path: Path) -> None:
 def read_raw_batches(
     path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int | None = None
 ) -> Iterator[tuple[int, pl.DataFrame, frozenset[str]]]:
-    """Every batch of a file as raw text columns (its own headers), with its first row.
+    """Every batch of a file as raw columns (its own headers), with its first row.
 
-    And the columns whose values cannot carry outer spaces or be empty strings (see
-    `_no_outer_spaces`, `_written_columns`): they need no stripping.
+    Columns are text, except the typed columns of Parquet and XLSX files, left typed
+    (`to_canonical` decides which become text). And the columns whose values cannot
+    carry outer spaces or be empty strings (see `_no_outer_spaces`,
+    `_written_columns`): they need no stripping.
     """
     if path.stat().st_size == 0:
         raise InputError(f"Fichier vide : {path.name}", [Finding(path.name, "le fichier est vide")])
@@ -352,7 +406,7 @@ def read_raw_batches(
 
 def _read_raw(path: Path, fmt: FileFormat, mapping: TableMapping) -> pl.DataFrame:
     """The whole file as one raw text frame (for `csi profile check` on small exports)."""
-    frames = [frame for _, frame, _ in read_raw_batches(path, fmt, mapping)]
+    frames = [_typed_to_text(frame, fmt) for _, frame, _ in read_raw_batches(path, fmt, mapping)]
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
@@ -407,6 +461,47 @@ def _needs(
     return strip, empty
 
 
+def _kept_typed(
+    raw: pl.DataFrame, source: SourceFile, profile: Profile, found: dict[str, str]
+) -> dict[str, pl.Expr]:
+    """Canonical columns whose typed source column needs no text round trip.
+
+    Kept typed (`_typed_value`) unless the profile maps the column's values (they are
+    words), the column has a default and nulls to fill (the text path parses the
+    default), or its source column also feeds a column read as text.
+    """
+    mapping = profile.tables[source.table]
+    defaults = {**DEFAULTS[source.table], **mapping.defaults}
+    kept: dict[str, pl.Expr] = {}
+    for column in TABLES[source.table]:
+        header = found.get(column.name)
+        if header is None or raw.schema[header] == pl.String or column.name in mapping.values:
+            continue
+        series = raw.get_column(header)
+        typed = _typed_value(series, column, profile.format)
+        if column.name in defaults and column.kind is not Kind.BOOLEAN and series.null_count():
+            typed = None
+        if typed is not None:
+            kept[column.name] = typed.alias(column.name)
+    as_text = {h for c, h in found.items() if c not in kept}
+    return {c: expr for c, expr in kept.items() if found[c] not in as_text}
+
+
+def _text_column(
+    column: Column, header: str | None, strip: set[str], empty: set[str], defaults: dict
+) -> pl.Expr:
+    """A canonical column read from text: stripped, empty strings as NULL, default filled."""
+    if header is None:
+        expr = pl.lit(None, dtype=pl.String)
+    else:
+        expr = pl.col(header).str.strip_chars() if header in strip else pl.col(header)
+        if header in strip or header in empty:
+            expr = pl.when(expr == "").then(None).otherwise(expr)
+    if column.name in defaults:
+        expr = expr.fill_null(pl.lit(str(defaults[column.name])))
+    return expr.alias(column.name)
+
+
 def to_canonical(
     raw: pl.DataFrame,
     source: SourceFile,
@@ -416,6 +511,8 @@ def to_canonical(
 ) -> pl.DataFrame:
     """Rename, fill defaults and map values, keeping every canonical column as text.
 
+    Except the columns of typed files whose canonical value needs no parsing
+    (`_kept_typed`): those come out in their canonical type already.
     `clean` names the columns that cannot hold values with outer spaces (no need to look).
     """
     mapping = profile.tables[source.table]
@@ -423,20 +520,21 @@ def to_canonical(
     raw = raw.rename({c: c.strip() for c in raw.columns})
     defaults = {**DEFAULTS[source.table], **mapping.defaults}
     found = _column_sources(raw, source, profile)
-    raw = raw.select([pl.col(h).cast(pl.String) for h in dict.fromkeys(found.values())])
-    strip, empty = _needs(raw, list(raw.columns), clean)
-    exprs: list[pl.Expr] = []
-    for column in TABLES[source.table]:
-        header = found.get(column.name)
-        if header is None:
-            expr = pl.lit(None, dtype=pl.String)
-        else:
-            expr = pl.col(header).str.strip_chars() if header in strip else pl.col(header)
-            if header in strip or header in empty:
-                expr = pl.when(expr == "").then(None).otherwise(expr)
-        if column.name in defaults:
-            expr = expr.fill_null(pl.lit(str(defaults[column.name])))
-        exprs.append(expr.alias(column.name))
+    raw = raw.select(list(dict.fromkeys(found.values())))
+    typed = _kept_typed(raw, source, profile, found)
+    typed_headers = {found[c] for c in typed}
+    raw = raw.with_columns(
+        _text_expr(pl.col(h), dtype, profile.format).alias(h)
+        for h, dtype in raw.schema.items()
+        if dtype != pl.String and h not in typed_headers
+    )
+    strip, empty = _needs(raw, [h for h in raw.columns if h not in typed_headers], clean)
+    exprs = [
+        typed[c.name]
+        if c.name in typed
+        else _text_column(c, found.get(c.name), strip, empty, defaults)
+        for c in TABLES[source.table]
+    ]
     return raw.select(
         [
             *exprs,
@@ -489,7 +587,7 @@ def map_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.
 def source_batches(
     source: SourceFile, profile: Profile, batch_rows: int | None = None
 ) -> Iterator[pl.DataFrame]:
-    """Canonical text batches of one file, with `_file` and `_row`.
+    """Canonical batches of one file, with `_file` and `_row` (text but `_typed_value`).
 
     File-level problems (unreadable, ragged, missing columns, unmapped values, no data
     row) raise `InputError`; batches already yielded stay valid. Unmapped values are

@@ -6,13 +6,18 @@ written by a version that stored one (`row_hash`) is brought to the current layo
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from conftest import billing_rows, make_extract
 
 from pipeline import steps
+from pipeline.profiles import FileFormat
+from pipeline.readers import ROW
 from pipeline.warehouse import CANONICAL_DDL
 
 BASES = ("billing_lines", "patients", "episodes")
@@ -133,3 +138,175 @@ def test_the_as_of_copy_of_a_migrated_warehouse_holds_the_replaced_version(tmp_p
     finally:
         con.close()
     assert first == [(None,)]
+
+
+# Typed Parquet columns are kept typed when their text would parse back to the same value.
+
+_ODD_FLOATS = [1.0, 1.5, -0.0, 0.1 + 0.2, 1.2349996, 1e-7, 2.5e-6, 1e20, float("nan"), None]
+
+
+def _typed_billing() -> pl.DataFrame:
+    """Billing lines whose columns have the types a Parquet export may give them."""
+    n = len(_ODD_FLOATS)
+    return pl.DataFrame(
+        {
+            "invoice_id": ["F1"] * n,
+            "line_no": pl.Series(range(1, n + 1), dtype=pl.Int32),
+            "centre_finess": ["750000001"] * n,
+            "patient_id": ["P1"] * n,
+            "nurse_id": [None, " N1 ", "N2", "", None, "N3", "N3", "N3", "N3", "N3"],
+            "act_date": [dt.date(2025, 3, d) for d in range(1, n)] + [dt.date(1, 1, 1)],
+            "act_time": [dt.time(7, 30, 59), None] + [dt.time(23, 59, 1)] * (n - 2),
+            "act_code": ["ami"] * n,
+            "coefficient": _ODD_FLOATS,
+            "quantity": pl.Series([1, 2, None] + [3] * (n - 3), dtype=pl.Int64),
+            "amount_eur": pl.Series(_ODD_FLOATS, dtype=pl.Float32),
+            "status": ["billed"] * n,
+            "episode_id": [None] * n,
+        }
+    )
+
+
+def _batches(path: Path, table: str, profile) -> list[tuple[pl.DataFrame, list]]:
+    """Each batch of one file, typed by `coerce`, with the findings of its values."""
+    from pipeline.coerce import coerce
+    from pipeline.readers import SourceFile, source_batches
+
+    source = SourceFile(table, path)
+    return [coerce(batch, table, profile.format) for batch in source_batches(source, profile)]
+
+
+def _through_text(monkeypatch) -> None:
+    """Force the reference path: every typed column written as text, then parsed."""
+    from pipeline import readers
+
+    monkeypatch.setattr(readers, "_typed_value", lambda *args: None)
+
+
+def _profiles():
+    from pipeline.profiles import canonical_profile
+
+    canonical = canonical_profile()
+    french = FileFormat(delimiter=";", decimal=",", date_format="%d/%m/%Y")
+    odd = FileFormat(date_format="%Y-%d-%m")  # an ISO date may read differently
+    return [
+        canonical,
+        dataclasses.replace(canonical, format=french),
+        dataclasses.replace(canonical, format=odd),
+    ]
+
+
+@pytest.mark.parametrize("profile", _profiles(), ids=["canonical", "french", "odd-date"])
+def test_typed_parquet_values_equal_the_text_path(tmp_path, monkeypatch, profile):
+    path = tmp_path / "billing.parquet"
+    _typed_billing().write_parquet(path)
+    fast = _batches(path, "billing", profile)
+    _through_text(monkeypatch)
+    slow = _batches(path, "billing", profile)
+    assert len(fast) == len(slow) == 1
+    (fast_frame, fast_findings), (slow_frame, slow_findings) = fast[0], slow[0]
+    assert fast_frame.schema == slow_frame.schema
+    assert fast_frame.equals(slow_frame, null_equal=True)
+    assert fast_findings == slow_findings
+
+
+def test_parquet_defaults_and_booleans_equal_the_text_path(tmp_path, monkeypatch):
+    from pipeline.profiles import canonical_profile
+
+    episodes = pl.DataFrame(
+        {
+            "centre_finess": ["750000001"] * 3,
+            "episode_id": ["E1", "E2", "E3"],
+            "patient_id": ["P1"] * 3,
+            "start_date": [dt.date(2025, 1, 1), dt.date(2025, 2, 1), None],
+            "end_date": pl.Series([dt.datetime(2025, 1, 2, 10, 30), None, None]),
+            "reason": ["chronic"] * 3,
+            "hospital_discharge": [True, None, False],  # defaults to false
+        }
+    )
+    path = tmp_path / "episodes.parquet"
+    episodes.write_parquet(path)
+    fast = _batches(path, "episodes", canonical_profile())
+    _through_text(monkeypatch)
+    slow = _batches(path, "episodes", canonical_profile())
+    assert fast[0][0].equals(slow[0][0], null_equal=True)
+    assert fast[0][1] == slow[0][1]
+
+
+@pytest.mark.parametrize(
+    "column, values, rule, rows",
+    [
+        ("line_no", [1.0, 1.5], "nombre entier attendu", [2]),
+        ("act_date", [dt.datetime(2025, 3, 1), dt.datetime(2025, 3, 1, 10, 0)], "date", [2]),
+        ("amount_eur", [True, None], "nombre attendu", [1, 2]),  # NULL reads as "false"
+    ],
+    ids=["float-line-number", "datetime-with-time", "boolean-amount"],
+)
+def test_bad_typed_values_are_found_as_with_text(tmp_path, monkeypatch, column, values, rule, rows):
+    from pipeline.profiles import canonical_profile
+
+    frame = _typed_billing().head(2).with_columns(pl.Series(column, values))
+    path = tmp_path / "billing.parquet"
+    frame.write_parquet(path)
+    fast = _batches(path, "billing", canonical_profile())[0][1]
+    _through_text(monkeypatch)
+    slow = _batches(path, "billing", canonical_profile())[0][1]
+    assert fast == slow
+    assert [(f.file, f.row, f.column) for f in fast] == [
+        ("billing.parquet", r, column) for r in rows
+    ]
+    assert rule in fast[0].rule
+
+
+def _as_parquet(csv_dir: Path, target: Path) -> Path:
+    """The same extract as Parquet files, with the types a Parquet export would have."""
+    target.mkdir()
+    for path in csv_dir.glob("*.csv"):
+        frame = pl.read_csv(path, try_parse_dates=True)
+        frame.write_parquet(target / f"{path.stem}.parquet")
+    return target
+
+
+def test_a_parquet_extract_loads_the_same_rows_as_its_csv(tmp_path):
+    from conftest import episode_rows, patient_rows
+
+    lines = billing_rows(
+        {"act_date": "2025-03-01", "act_time": "07:30", "amount_eur": "7.5", "nurse_id": "N1"},
+        {"act_date": "2025-03-02", "coefficient": "2.5", "quantity": "2", "episode_id": "E1"},
+        {"act_date": "2025-03-03", "amount_eur": None, "status": "cancelled"},
+    )
+    patients = patient_rows({"patient_id": "P1", "lives_alone": "true", "postcode": "75010"})
+    episodes = episode_rows(
+        {"episode_id": "E1", "patient_id": "P1", "start_date": "2025-01-01"},
+        {
+            "episode_id": "E2",
+            "patient_id": "P1",
+            "start_date": "2025-02-01",
+            "end_date": "2025-02-03",
+            "hospital_discharge": "true",
+        },
+    )
+    csv_dir = make_extract(tmp_path / "csv", billing=lines, patients=patients, episodes=episodes)
+    parquet_dir = _as_parquet(csv_dir, tmp_path / "parquet")
+    steps.ingest(csv_dir, tmp_path / "csv.duckdb")
+    steps.ingest(parquet_dir, tmp_path / "parquet.duckdb")
+    for table in BASES:
+        query = f"select * exclude (source_file) from {table} order by all"
+        assert _rows(tmp_path / "csv.duckdb", query) == _rows(tmp_path / "parquet.duckdb", query)
+
+
+def test_only_columns_whose_text_would_parse_back_stay_typed(tmp_path):
+    from pipeline.readers import SourceFile, source_batches
+
+    path = tmp_path / "billing.parquet"
+    _typed_billing().write_parquet(path)
+    canonical, _, odd = _profiles()
+    batch = next(source_batches(SourceFile("billing", path), canonical))
+    typed = {name for name, dtype in batch.schema.items() if dtype != pl.String}
+    # quantity has a default and a NULL to fill: the text path parses the default
+    assert typed == {"line_no", "act_date", "act_time", "coefficient", ROW}
+    _typed_billing().with_columns(pl.col("quantity").fill_null(1)).write_parquet(path)
+    batch = next(source_batches(SourceFile("billing", path), canonical))
+    assert batch.schema["quantity"] == pl.Float64  # integers read as a decimal
+    odd_batch = next(source_batches(SourceFile("billing", path), odd))
+    assert odd_batch.schema["act_date"] == pl.String
