@@ -20,10 +20,15 @@ COPIED = ("ngap_reference", "public_holidays")
 
 
 def _copy_canonical(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> None:
+    """The versions valid at `load_id`, column by column: a warehouse written by an earlier
+    version may still hold retired columns (`warehouse.RETIRED_COLUMNS`) until it is next
+    opened for writing, and an audit opens it read-only."""
+    names = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+    columns = ", ".join(names)
     con.execute(
-        f"insert into {table} select * exclude (replaced_by_load) from wh.{table}_history "
+        f"insert into {table} select {columns} from wh.{table}_history "
         f"where load_id <= {load_id} and replaced_by_load > {load_id} "
-        f"union all select * from wh.{table} where load_id <= {load_id}"
+        f"union all select {columns} from wh.{table} where load_id <= {load_id}"
     )
 
 

@@ -140,6 +140,23 @@ def test_the_as_of_copy_of_a_migrated_warehouse_holds_the_replaced_version(tmp_p
     assert first == [(None,)]
 
 
+def test_an_audit_reads_a_warehouse_not_yet_migrated(tmp_path):
+    """`csi report --as-of` / `csi verify` open the file read-only: no migration happens,
+    and the copy still takes the current columns from the old layout."""
+    from pipeline.asof import open_as_of
+
+    fresh, old = tmp_path / "fresh.duckdb", tmp_path / "old.duckdb"
+    steps.ingest(make_extract(tmp_path / "e1", billing=_lines()), fresh)
+    _as_old_layout(fresh, old)
+    con = open_as_of(old, 1)
+    try:
+        lines = con.execute("select line_no, nurse_id from billing_lines order by 1").fetchall()
+    finally:
+        con.close()
+    assert lines == [(1, None), (2, "N1"), (3, "N1"), (4, "N2")]
+    assert ("row_hash",) in _rows(old, "select column_name from (describe billing_lines)")
+
+
 # Typed Parquet columns are kept typed when their text would parse back to the same value.
 
 _ODD_FLOATS = [1.0, 1.5, -0.0, 0.1 + 0.2, 1.2349996, 1e-7, 2.5e-6, 1e20, float("nan"), None]
