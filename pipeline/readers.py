@@ -265,8 +265,10 @@ def _text_expr(col: pl.Expr, dtype: pl.DataType, fmt: FileFormat) -> pl.Expr:
         )
     if dtype == pl.Time:
         return col.dt.strftime("%H:%M")
-    if dtype == pl.Boolean:
-        return pl.when(col).then(pl.lit("true")).otherwise(pl.lit("false"))
+    if dtype == pl.Boolean:  # a missing value stays missing, as in a CSV
+        return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
+    if isinstance(dtype, pl.Decimal):
+        return col.cast(pl.String).str.replace(".", fmt.decimal, literal=True)
     if dtype.is_float():
         # 1.0 → "1", 1.5 → "1.5": spreadsheets store every number as a float.
         return (
@@ -315,7 +317,7 @@ def _typed_value(series: pl.Series, column: Column, fmt: FileFormat) -> pl.Expr 
     """
     col, dtype, kind = pl.col(series.name), series.dtype, column.kind
     if kind is Kind.BOOLEAN and dtype == pl.Boolean:
-        return col.fill_null(False)  # the text path writes a missing boolean as "false"
+        return col
     if kind is Kind.TIME and dtype == pl.Time:
         return (col.cast(pl.Int64) // _MINUTE_NS * _MINUTE_NS).cast(pl.Time)  # HH:MM
     if kind is Kind.DATE and dtype == pl.Date and _iso_dates_kept(fmt):
@@ -479,7 +481,7 @@ def _kept_typed(
             continue
         series = raw.get_column(header)
         typed = _typed_value(series, column, profile.format)
-        if column.name in defaults and column.kind is not Kind.BOOLEAN and series.null_count():
+        if column.name in defaults and series.null_count():
             typed = None
         if typed is not None:
             kept[column.name] = typed.alias(column.name)

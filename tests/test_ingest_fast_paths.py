@@ -255,7 +255,7 @@ def test_parquet_defaults_and_booleans_equal_the_text_path(tmp_path, monkeypatch
     [
         ("line_no", [1.0, 1.5], "nombre entier attendu", [2]),
         ("act_date", [dt.datetime(2025, 3, 1), dt.datetime(2025, 3, 1, 10, 0)], "date", [2]),
-        ("amount_eur", [True, None], "nombre attendu", [1, 2]),  # NULL reads as "false"
+        ("amount_eur", [True, None], "nombre attendu", [1]),  # NULL stays a missing amount
     ],
     ids=["float-line-number", "datetime-with-time", "boolean-amount"],
 )
@@ -292,7 +292,10 @@ def test_a_parquet_extract_loads_the_same_rows_as_its_csv(tmp_path):
         {"act_date": "2025-03-02", "coefficient": "2.5", "quantity": "2", "episode_id": "E1"},
         {"act_date": "2025-03-03", "amount_eur": None, "status": "cancelled"},
     )
-    patients = patient_rows({"patient_id": "P1", "lives_alone": "true", "postcode": "75010"})
+    patients = patient_rows(
+        {"patient_id": "P1", "lives_alone": "true", "postcode": "75010"},
+        {"patient_id": "P2", "lives_alone": None},  # unknown, not « no »: NULL either way
+    )
     episodes = episode_rows(
         {"episode_id": "E1", "patient_id": "P1", "start_date": "2025-01-01"},
         {
@@ -310,6 +313,32 @@ def test_a_parquet_extract_loads_the_same_rows_as_its_csv(tmp_path):
     for table in BASES:
         query = f"select * exclude (source_file) from {table} order by all"
         assert _rows(tmp_path / "csv.duckdb", query) == _rows(tmp_path / "parquet.duckdb", query)
+
+
+@pytest.mark.parametrize("profile", _profiles()[:2], ids=["canonical", "french"])
+def test_parquet_decimals_read_as_their_value_whatever_the_decimal_mark(tmp_path, profile):
+    """A Decimal column is written out with the profile's mark: 12.50 stays 12.5 when the
+    profile reads "," as the decimal mark (and "." as a thousands separator)."""
+    from decimal import Decimal
+
+    frame = pl.DataFrame(
+        {
+            "centre_finess": ["750000001"] * 2,
+            "invoice_id": ["F1"] * 2,
+            "line_no": [1, 2],
+            "patient_id": ["P1"] * 2,
+            "act_date": [dt.date(2025, 3, 1)] * 2,
+            "act_code": ["AMI"] * 2,
+            "coefficient": pl.Series([Decimal("2.50"), Decimal("1")], dtype=pl.Decimal(8, 2)),
+            "amount_eur": pl.Series([Decimal("1234.56"), None], dtype=pl.Decimal(12, 2)),
+        }
+    )
+    path = tmp_path / "billing.parquet"
+    frame.write_parquet(path)
+    [(typed, findings)] = _batches(path, "billing", profile)
+    assert findings == []
+    assert typed.get_column("coefficient").to_list() == [2.5, 1.0]
+    assert typed.get_column("amount_eur").to_list() == [1234.56, None]
 
 
 def test_only_columns_whose_text_would_parse_back_stay_typed(tmp_path):
