@@ -131,10 +131,32 @@ def _partner_meeting_rows(register: CentreRegister) -> list[list[Any]]:
 def _insert(
     con: duckdb.DuckDBPyConnection, table: str, key: list[Any], rows: Sequence[list[Any]]
 ) -> None:
+    """Insert all the rows in one statement: one list parameter a column, unnested.
+
+    `executemany` runs one statement per row: ≈ 30 ms a centre, the bulk of loading a
+    federation's registers. A list a column keeps the statement as small as a one-row
+    insert; DuckDB casts each value to its column's type, as before.
+    """
     if not rows:
         return
-    marks = ", ".join("?" * (len(key) + len(rows[0])))
-    con.executemany(f"insert into {table} values ({marks})", [key + row for row in rows])
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    picks = ", ".join(f"unnest(${n})" for n in range(len(key) + 1, len(key) + len(columns) + 1))
+    keys = ", ".join(f"${n}" for n in range(1, len(key) + 1))
+    con.execute(f"insert into {table} select {keys}, {picks}", [*key, *columns])
+
+
+def _stored_tables(con: duckdb.DuckDBPyConnection, key: list[Any]) -> list[str]:
+    """The register tables holding rows of this centre × year, in one query.
+
+    A first load stores each centre × year once: asking once spares the ten deletes
+    that would each scan a table to find nothing.
+    """
+    found = " union all ".join(
+        f"(select '{table}' from {table} where centre_finess = $1 and year = $2 limit 1)"
+        for table in REGISTER_TABLES
+    )
+    stored = {row[0] for row in con.execute(found, key).fetchall()}
+    return [table for table in REGISTER_TABLES if table in stored]
 
 
 def write_register(
@@ -146,7 +168,7 @@ def write_register(
     begins nor commits.
     """
     key = [register.finess, register.year]
-    for table in REGISTER_TABLES:
+    for table in _stored_tables(con, key):
         con.execute(f"delete from {table} where centre_finess = ? and year = ?", key)
     _insert(con, "register_centres", key, [_centre_row(register, source_file, load_id)])
     for table, rows in _list_rows(register).items():
