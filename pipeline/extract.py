@@ -212,7 +212,7 @@ def open_extract(directory: Path, profile: Profile) -> Extract:
     sources = find_files(directory, profile)
     register_findings: list[Finding] = []
     registers = _read_registers(directory, register_findings)
-    if not sources and not registers:
+    if not sources and not registers and not register_findings:
         raise InputError(
             f"Aucun fichier reconnu dans {directory}",
             [

@@ -217,6 +217,10 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
+        if not isinstance(key, str | int | float | bool | None):  # `[a, b]: c`, `{a: b}: c`
+            raise yaml.constructor.ConstructorError(
+                None, None, "une clé doit être un simple mot, pas une liste", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"clé « {key} » écrite deux fois", key_node.start_mark

@@ -184,3 +184,28 @@ def test_patient_data_is_never_echoed_in_messages(tmp_path, loaded_db):
     )
     assert "patients.csv, ligne 1, colonne « birth_date » : date impossible" in message
     assert "1950-13-45" not in message
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("[a, b]: c\n", "ligne 2 : YAML invalide (ligne 2, colonne 1) : une clé doit être un"),
+        ('centre_finess: "750000002"\n', "ligne 2 : YAML invalide (ligne 2, colonne 1) : clé « "),
+    ],
+    ids=["list-as-key", "key-twice"],
+)
+def test_a_register_alone_and_unreadable_is_named_with_its_line(
+    tmp_path, loaded_db, text, expected
+):
+    """An extract holding only a bad `centre*.yaml` says what is wrong in it (not « no file
+    recognised »), and a list used as a key is a finding, not a crash."""
+    extract = tmp_path / "bad"
+    extract.mkdir()
+    (extract / "centre_2025.yaml").write_text('centre_finess: "750000001"\n' + text, "utf-8")
+    before = _warehouse_state(loaded_db)
+    result = runner.invoke(app, ["ingest", str(extract), "--db", str(loaded_db)])
+    out = " ".join(result.output.split())
+    assert result.exit_code == 1, out
+    assert isinstance(result.exception, SystemExit), result.exception  # no crash
+    assert f"centre_2025.yaml, {expected}" in out
+    assert _warehouse_state(loaded_db) == before
