@@ -100,6 +100,40 @@ def _print_summary(console, report: dict) -> None:
         console.print(f"[dim]{labels.YOY['none']}[/]")
 
 
+def _print_federation(console, reports: list[dict]) -> None:
+    """One line per centre: with hundreds of centres, a summary each would fill screens."""
+    from rich.table import Table
+
+    from pipeline.render import summary_rows
+
+    table = Table(title=f"{len(reports)} centres · {reports[0]['meta']['year']}")
+    figures = [row[0] for row in summary_rows(reports[0])][:5]
+    for header in ("FINESS", "Centre", *figures):
+        table.add_column(header, justify="left" if header in ("FINESS", "Centre") else "right")
+    for report in reports:
+        meta = report["meta"]
+        values = [row[1] for row in summary_rows(report)][:5]
+        table.add_row(meta["centre_finess"], meta["centre_name"] or "", *values)
+    console.print(table)
+
+
+def _print_reports(console, reports: list[dict], paths: list, started: float | None) -> None:
+    """A summary per centre and every file written; for many centres, a table and a count."""
+    if len(reports) <= 3:
+        for report in reports:
+            _print_summary(console, report)
+        _print_written(console, paths, started)
+        return
+    _print_federation(console, reports)
+    folders = sorted({str(Path(p).parent.parent.parent) for p in paths})
+    console.print(
+        f"Écrit : {len(paths)} fichiers, un dossier par centre sous {', '.join(folders)}",
+        markup=False,
+        soft_wrap=True,
+    )
+    _print_written(console, [], started)
+
+
 def _print_written(console, paths, started: float | None = None) -> None:
     import time
 
@@ -227,11 +261,12 @@ def report(
         paths = _report_through_prefect(
             runner, dask_address, workers, year, centre, db, out, formats
         )
-        console = _console()
-        for path in paths:
-            if path.endswith(".json"):
-                _print_summary(console, json.loads(Path(path).read_text(encoding="utf-8")))
-        _print_written(console, paths, started)
+        built = [
+            json.loads(Path(path).read_text(encoding="utf-8"))
+            for path in paths
+            if path.endswith(".json")
+        ]
+        _print_reports(_console(), built, paths, started)
         return
     console = _console()
     try:
@@ -249,9 +284,7 @@ def report(
             )
     except UsageError as error:
         _fail(str(error))
-    for built in reports:
-        _print_summary(console, built)
-    _print_written(console, paths, started)
+    _print_reports(console, reports, paths, started)
 
 
 def _report_through_prefect(

@@ -193,17 +193,20 @@ def inputs(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[
     """Every input file that fed this centre × year, with its fingerprint.
 
     A file loaded again unchanged is listed once, with the load that first brought it.
+    Files without a year (patients) fed every year of their centres.
     """
-    return _rows(
+    year = int(year)
+    return _scoped(
         con,
-        """select f.file_name as file, f.table_name as "table", f.sha256, f.rows,
-                  min(f.load_id) as load_id
-           from load_files f
-           join load_file_scopes s on s.load_id = f.load_id and s.file_name = f.file_name
-           where s.centre_finess = ? and (s.year = ? or s.year is null)
-           group by all
-           order by load_id, file""",
-        [finess, year],
+        f"""select s.centre_finess, {year} as year, f.file_name as file,
+                   f.table_name as "table", f.sha256, f.rows, min(f.load_id) as load_id
+            from load_files f
+            join load_file_scopes s on s.load_id = f.load_id and s.file_name = f.file_name
+            where s.year = {year} or s.year is null
+            group by all""",
+        finess,
+        year,
+        order="load_id, file",
     )
 
 

@@ -289,3 +289,37 @@ def test_csi_report_refuses_as_of_outside_the_direct_runner(federation, tmp_path
     unknown = _cli("report", "--year", "2025", "--db", str(federation), "--runner", "spark")
     assert unknown.returncode == 2
     assert "Exécuteur inconnu : spark" in unknown.stderr
+
+
+def test_many_centres_print_one_line_each_not_a_summary_each(federation):
+    """With hundreds of centres, `csi report` prints one table (a row per centre) and a count
+    of files; up to three centres keep their detailed summaries."""
+    from rich.console import Console
+
+    from pipeline.cli import _print_reports
+    from pipeline.render import french_number
+    from pipeline.report import build_report
+    from pipeline.warehouse import connect
+
+    con = connect(federation, read_only=True)
+    try:
+        reports = [
+            json.loads(json.dumps(build_report(con, finess, 2025), default=str))
+            for finess in ("670000002", "750000001", "930000003")
+        ]
+    finally:
+        con.close()
+    fourth = json.loads(json.dumps(reports[0]))
+    fourth["meta"]["centre_finess"] = "990000009"
+    reports.append(fourth)
+    paths = [Path("out") / r["meta"]["centre_finess"] / "2025" / "annexe3.json" for r in reports]
+    console = Console(record=True, width=250)
+    _print_reports(console, reports, paths, None)
+    text = console.export_text()
+    assert "4 centres · 2025" in text
+    assert text.count("Assurés pris en charge") == 1  # a column header, not a summary each
+    for report in reports:
+        finess = report["meta"]["centre_finess"]
+        row = next(line for line in text.splitlines() if finess in line)
+        assert french_number(report["clientele"]["insured_patients"]) in row
+    assert "Écrit : 4 fichiers, un dossier par centre sous out" in text
