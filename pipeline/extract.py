@@ -63,6 +63,9 @@ class TableFindings:
             if len(kept) < MAX_FINDINGS_PER_COLUMN:
                 kept.append(finding)
 
+    def add_nir(self, findings: list[Finding]) -> None:
+        self.nir += findings[: max(MAX_NIR_FINDINGS - len(self.nir), 0)]
+
     def add_checks(self, ranked: list[Ranked]) -> None:
         self.checks += ranked[: max(MAX_FINDINGS - len(self.checks), 0)]
 
@@ -75,7 +78,7 @@ class TableFindings:
         As before streaming: the model only speaks when every value could be typed.
         """
         parse = [f for c in TABLES[table] for f in self.parse.get(c.name, [])]
-        found = self.files + parse + self.nir[:MAX_NIR_FINDINGS]
+        found = self.files + parse + self.nir
         if not parse and not self.nir:
             checks = sorted(self.checks, key=lambda ranked: ranked[0])[:MAX_FINDINGS]
             found += [finding for _, finding in checks]
@@ -128,9 +131,6 @@ class Extract:
 
     def batches(self, table: str) -> Iterator[pl.DataFrame]:
         """The table's typed, checked batches (rows of refused files left out)."""
-        yield from self._stream(table)
-
-    def _stream(self, table: str) -> Iterator[pl.DataFrame]:
         found = self.findings.setdefault(table, TableFindings())
         mapping = self.profile_def.tables[table]
         headers = {c.name: mapping.source_header(c.name) for c in TABLES[table]}
@@ -155,7 +155,7 @@ class Extract:
         typed, parse = coerce(text, table, self.profile_def.format)
         found.add_parse(parse)
         typed, nir = pseudonymise(typed, cache=self._pseudonyms)
-        found.nir += nir[: max(MAX_NIR_FINDINGS - len(found.nir), 0)]
+        found.add_nir(nir)
         found.add_checks(validate_batch(typed, table, headers, order))
         self._remember(table, typed)
         return typed
@@ -184,10 +184,6 @@ class Extract:
             for name, _ in self.registers
         ]
         return files
-
-    @property
-    def files(self) -> list[InputFile]:
-        return self.input_files()
 
 
 def _read_registers(directory: Path, findings: list[Finding]) -> list[tuple[str, CentreRegister]]:
