@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.canonical import DEFAULTS, TABLES, Column, Kind
-from pipeline.errors import Finding, InputError
+from pipeline.errors import SENSITIVE_COLUMNS, Finding, InputError
 from pipeline.profiles import FileFormat, Profile, TableMapping
 
 ROW = "_row"  # 1-based data row number in its file, header excluded
@@ -562,7 +562,7 @@ def unknown_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) ->
                 row=row[ROW],
                 column=mapping.source_header(column),
                 value=row[column],
-                sensitive=column in ("patient_id", "birth_date", "postcode"),
+                sensitive=column in SENSITIVE_COLUMNS,
             )
             for row in unknown.head(MAX_UNKNOWN_VALUES).iter_rows(named=True)
         ]
@@ -574,12 +574,9 @@ def unknown_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) ->
 def map_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.DataFrame:
     """Translate the software's own words (statuses, reasons…) into canonical values.
 
-    A value the profile maps for a column must be known to the profile: an unmapped
-    value is refused with its row, so that nothing is silently left untranslated.
+    Only for a batch `unknown_values` found nothing in: a value the profile maps for a
+    column must be known to the profile, so that nothing is silently left untranslated.
     """
-    findings = unknown_values(frame, source, profile)
-    if findings:
-        raise InputError(f"Valeurs non reconnues dans {source.path.name}", findings)
     mapping = profile.tables[source.table]
     return frame.with_columns(
         pl.col(column).replace(table) for column, table in mapping.values.items()
