@@ -57,9 +57,9 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, table: str, cast: str = "cast
     return ", ".join(f"{cast}({c.name} as {types[c.name]}) as {c.name}" for c in TABLES[table])
 
 
-def _staged_rows(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def _staged_rows(con: duckdb.DuckDBPyConnection, table: str, cast: str = "cast") -> str:
     """`staged_frame` in warehouse types with its origin, as one select."""
-    return f"select {_typed_columns(con, table)}, source_file, source_row from staged_frame"
+    return f"select {_typed_columns(con, table, cast)}, source_file, source_row from staged_frame"
 
 
 def _same_content(table: str) -> str:
@@ -107,9 +107,8 @@ def _stage_keys(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Keep only the keys of `staged_frame` (a refused extract), to report its duplicates."""
     keys = ", ".join(KEYS[table])
     con.execute(
-        f"insert into refused_keys_{table} select {keys}, source_file, source_row from ("
-        f"select {_typed_columns(con, table, 'try_cast')}, source_file, source_row "
-        "from staged_frame)"
+        f"insert into refused_keys_{table} select {keys}, source_file, source_row "
+        f"from ({_staged_rows(con, table, 'try_cast')})"
     )
 
 
