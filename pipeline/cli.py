@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from pipeline.schedule import MONTHLY_CRON
+
 app = typer.Typer(
     name="csi",
     help=(
@@ -55,6 +57,7 @@ FormatOption = Annotated[
     ),
 ]
 DEFAULT_FORMATS = "json,html,pdf,xlsx"
+FEDERATION_FIGURES = 5  # figures of each centre's line when many centres are reported
 
 
 def _console(stderr: bool = False):
@@ -100,19 +103,26 @@ def _print_summary(console, report: dict) -> None:
         console.print(f"[dim]{labels.YOY['none']}[/]")
 
 
+def _written_reports(paths: list[str]) -> list[dict]:
+    """The reports a flow wrote, read back from their JSON files (for the summaries)."""
+    return [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths if p.endswith(".json")]
+
+
 def _print_federation(console, reports: list[dict]) -> None:
     """One line per centre: with hundreds of centres, a summary each would fill screens."""
     from rich.table import Table
 
     from pipeline.render import summary_rows
 
+    rows = [summary_rows(report)[:FEDERATION_FIGURES] for report in reports]
     table = Table(title=f"{len(reports)} centres · {reports[0]['meta']['year']}")
-    figures = [row[0] for row in summary_rows(reports[0])][:5]
-    for header in ("FINESS", "Centre", *figures):
-        table.add_column(header, justify="left" if header in ("FINESS", "Centre") else "right")
-    for report in reports:
+    table.add_column("FINESS")
+    table.add_column("Centre")
+    for label, *_ in rows[0]:
+        table.add_column(label, justify="right")
+    for report, figures in zip(reports, rows, strict=True):
         meta = report["meta"]
-        values = [row[1] for row in summary_rows(report)][:5]
+        values = [value for _, value, *_ in figures]
         table.add_row(meta["centre_finess"], meta["centre_name"] or "", *values)
     console.print(table)
 
@@ -261,12 +271,7 @@ def report(
         paths = _report_through_prefect(
             runner, dask_address, workers, year, centre, db, out, formats
         )
-        built = [
-            json.loads(Path(path).read_text(encoding="utf-8"))
-            for path in paths
-            if path.endswith(".json")
-        ]
-        _print_reports(_console(), built, paths, started)
+        _print_reports(_console(), _written_reports(paths), paths, started)
         return
     console = _console()
     try:
@@ -344,11 +349,7 @@ def run(
         f"Chargement n° {load['load_id']} : {load['rows_read']} lignes lues, "
         f"{load['rows_inserted']} ajoutées, {load['rows_replaced']} remplacées."
     )
-    console = _console()
-    for path in result["reports"]:
-        if path.endswith(".json"):
-            _print_summary(console, json.loads(Path(path).read_text(encoding="utf-8")))
-    _print_written(console, result["reports"])
+    _print_reports(_console(), _written_reports(result["reports"]), result["reports"], None)
 
 
 @app.command()
@@ -359,7 +360,7 @@ def serve(
     db: DbOption = None,
     profile: ProfileOption = None,
     out: OutOption = Path("reports"),
-    cron: Annotated[str, typer.Option(help="Planification cron.")] = "0 6 1 * *",
+    cron: Annotated[str, typer.Option(help="Planification cron.")] = MONTHLY_CRON,
 ) -> None:
     """Enregistrer le traitement mensuel (le 1er du mois) auprès d'un serveur Prefect.
 

@@ -28,9 +28,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline import steps
 from pipeline.fanout import workers
-
-MONTHLY_CRON = "0 6 1 * *"  # 06:00 on the first day of every month
-REPORT_FORMATS = ("json", "html", "pdf", "xlsx")  # as `csi report`: the PDF is what is sent
+from pipeline.render import FORMATS
 
 
 @task(name="ingest-extract")
@@ -80,7 +78,7 @@ def annual_report_flow(
     centre: str | None = None,
     db: str | None = None,
     out: str = "reports",
-    formats: tuple[str, ...] = REPORT_FORMATS,
+    formats: tuple[str, ...] = FORMATS,  # as `csi report`: the PDF is what is sent
 ) -> list[str]:
     """Every centre's report (or one centre's), groups of centres in parallel."""
     return _reports(year, centre, db, out, formats)
@@ -120,7 +118,7 @@ def monthly_flow(
     db: str | None = None,
     profile: str | None = None,
     out: str = "reports",
-    formats: tuple[str, ...] = REPORT_FORMATS,
+    formats: tuple[str, ...] = FORMATS,  # as `csi report`: the PDF is what is sent
 ) -> dict:
     """Ingest the month's extract, then refresh the year's figures.
 
