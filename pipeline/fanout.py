@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from pipeline.scoped import group_rows
-from pipeline.warehouse import model_files
+from pipeline.warehouse import catalog, model_files
 
 GROUP_LINES = 1_000_000  # billing lines per group of centres: about 500 MB of temporary tables
 # Read through rather than copied: a thin union, and the lines before the status filter
@@ -70,11 +70,10 @@ GROUP_TABLES = ("billing_lines", "episodes", "patients")
 def materialise(con: duckdb.DuckDBPyConnection, centres: list[str]) -> None:
     """Shadow the base tables, then the intermediate and mart views, with temporary tables
     holding these centres' rows only."""
-    database = con.execute("select current_database()").fetchall()[0][0]
-    catalog = '"' + database.replace('"', '""') + '"'
+    database = catalog(con)
     listed = ", ".join("'" + c.replace("'", "''") + "'" for c in centres)
     lines = con.execute(
-        f"select min(rowid), max(rowid) from {catalog}.main.billing_lines "
+        f"select min(rowid), max(rowid) from {database}.main.billing_lines "
         f"where centre_finess in ({listed})"
     ).fetchall()[0]
     # The group's lines lie in a run of rowids (`centre_groups`): a rowid range lets the
@@ -83,7 +82,7 @@ def materialise(con: duckdb.DuckDBPyConnection, centres: list[str]) -> None:
     for name in (*GROUP_TABLES, *_models()):
         within = run if name == "billing_lines" else ""
         con.execute(
-            f"create or replace temp table {name} as select * from {catalog}.main.{name} "
+            f"create or replace temp table {name} as select * from {database}.main.{name} "
             f"where centre_finess in ({listed}){within}"
         )
 

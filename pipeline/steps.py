@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import InputError, UsageError
-from pipeline.warehouse import connect, database_path, initialise
+from pipeline.warehouse import catalog, connect, database_path, initialise
 
 if TYPE_CHECKING:  # the loader imports pandera and pandas: only `ingest` needs them
     from pipeline.load import LoadSummary
@@ -70,15 +70,12 @@ def report(
     Centres are reported in groups, each group's models computed once, the groups in
     parallel on `workers` threads (default: one per core, `pipeline.fanout`).
     """
-    from pipeline.fanout import centre_groups, run_groups
+    from pipeline.fanout import run_groups
 
     tell = progress or (lambda _message: None)
     con = open_warehouse(db, as_of)
     try:
-        centres = [centre] if centre else _centres_of_year(con, year)
-        if not centres:
-            raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
-        groups = centre_groups(con, centres)
+        centres, groups = _plan(con, year, centre, db)
         done = list(run_groups(con, groups, year, Path(out), formats, tell, workers))
         rank = {finess: i for i, finess in enumerate(centres)}
         done.sort(key=lambda d: rank[d.finess])  # the groups follow the storage order
@@ -96,16 +93,21 @@ def report_plan(year: int, centre: str | None = None, db: Path | None = None) ->
     The warehouse is closed on return, so that tasks in other threads, processes or
     machines can open it read-only (`report_centres`).
     """
-    from pipeline.fanout import centre_groups
-
     con = open_warehouse(db)
     try:
-        centres = [centre] if centre else _centres_of_year(con, year)
-        if not centres:
-            raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
-        return centre_groups(con, centres)
+        return _plan(con, year, centre, db)[1]
     finally:
         con.close()
+
+
+def _plan(con, year: int, centre: str | None, db: Path | None) -> tuple[list[str], list[list[str]]]:
+    """The centres to report (one, or every centre with data that year) and their groups."""
+    from pipeline.fanout import centre_groups
+
+    centres = [centre] if centre else _centres_of_year(con, year)
+    if not centres:
+        raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
+    return centres, centre_groups(con, centres)
 
 
 def report_centres(
@@ -140,14 +142,10 @@ def snapshot(destination: Path, db: Path | None = None) -> None:
     con = connect(path, read_only=True)
     try:
         con.execute(f"attach '{destination}' as copy (read_only false)")
-        con.execute(f"copy from database {_catalog(con)} to copy")
+        con.execute(f"copy from database {catalog(con)} to copy")
         con.execute("detach copy")
     finally:
         con.close()
-
-
-def _catalog(con) -> str:
-    return con.execute("select current_database()").fetchall()[0][0]
 
 
 def open_warehouse(db: Path | None, as_of: int | None = None):

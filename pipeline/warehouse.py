@@ -183,6 +183,13 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
     create_views(con)
 
 
+def catalog(con: duckdb.DuckDBPyConnection) -> str:
+    """The open database's name as an SQL identifier: DuckDB names it after the file, and a
+    file name may hold a dash or a space (`entrepot-2025.duckdb`)."""
+    name = con.execute("select current_database()").fetchall()[0][0]
+    return '"' + name.replace('"', '""') + '"'
+
+
 def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
     """The first row of a query (DuckDB 2 wants every result fetched to the end)."""
     rows = con.execute(sql, params or []).fetchall()

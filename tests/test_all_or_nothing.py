@@ -124,12 +124,16 @@ def test_reader_during_a_load_in_the_same_process_sees_the_state_before(loaded):
     assert seen == [(2, 0)]  # the reader still sees the first load
 
 
-def test_snapshot_copies_tables_and_views(loaded, tmp_path):
+@pytest.mark.parametrize("name", ["wh.duckdb", "entrepot-2025.duckdb"])
+def test_snapshot_copies_tables_and_views(loaded, tmp_path, name):
+    """Whatever the file is called: DuckDB names the database after it (a dash included)."""
     from typer.testing import CliRunner
 
     from pipeline.cli import app
 
     db, _ = loaded
+    if db.name != name:
+        db = db.rename(db.with_name(name))
     copy = tmp_path / "copy.duckdb"
     result = CliRunner().invoke(app, ["snapshot", str(copy), "--db", str(db)])
     assert result.exit_code == 0, result.output
