@@ -39,12 +39,6 @@ def number(value: Any) -> Any:
     return value
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, map(number, row), strict=True)) for row in cursor.fetchall()]
-
-
 def _scoped(
     con: duckdb.DuckDBPyConnection, sql: str, finess: str, year: int, order: str | None = None
 ) -> list[dict[str, Any]]:
