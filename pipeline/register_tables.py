@@ -13,6 +13,7 @@ report lists things in the order the centre wrote them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,17 +54,9 @@ REGISTER_DDL: list[str] = [
         school varchar, start_date date, weeks double)""",
 ]
 
+# Named once, in their DDL: the list follows the tables (deletes, audit copies).
 REGISTER_TABLES: list[str] = [
-    "register_centres",
-    "register_nurses",
-    "register_secretaries",
-    "register_internal_meetings",
-    "register_partners",
-    "register_partner_meetings",
-    "register_permanence",
-    "register_actions",
-    "register_trainings",
-    "register_internships",
+    re.search(r"create table if not exists (\w+)", ddl).group(1) for ddl in REGISTER_DDL
 ]
 
 _CENTRE_FLAGS = (

@@ -219,7 +219,10 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
         key = loader.construct_object(key_node)
         if not isinstance(key, str | int | float | bool | None):  # `[a, b]: c`, `{a: b}: c`
             raise yaml.constructor.ConstructorError(
-                None, None, "une clé doit être un simple mot, pas une liste", key_node.start_mark
+                None,
+                None,
+                "une clé doit être un simple mot (pas une liste ni une rubrique)",
+                key_node.start_mark,
             )
         if key in seen:
             raise yaml.constructor.ConstructorError(
