@@ -75,3 +75,30 @@ def test_regeneration_is_identical_byte_for_byte(tmp_path, db, monkeypatch):
     for a, b in zip(first, again, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
     assert json.loads(first[0].read_text())["meta"]["generated_at"] == "2026-01-01T00:00:00+00:00"
+
+
+def test_inputs_list_each_file_that_fed_the_year_once_with_its_first_load(tmp_path, db):
+    """meta.inputs, worked out by hand: load 1 brings billing (2024 and 2025 lines) and
+    patients (no year: they feed every year); load 2 brings the same billing file again,
+    unchanged, and an episodes file starting in 2025."""
+    from tests.conftest import episode_rows
+
+    billing = billing_rows(
+        {"act_date": "2025-03-01"}, {"act_date": "2025-03-02"}, {"act_date": "2024-12-30"}
+    )
+    patients = patient_rows({"patient_id": "P1"})
+    steps.ingest(make_extract(tmp_path / "m1", billing=billing, patients=patients), db)
+    episodes = episode_rows({"episode_id": "E1", "patient_id": "P1", "start_date": "2025-01-02"})
+    steps.ingest(make_extract(tmp_path / "m2", billing=billing, episodes=episodes), db)
+
+    def listed(year: int) -> list[tuple]:
+        [path] = steps.report(year, None, db, tmp_path / f"out{year}", ("json",))
+        inputs = json.loads(path.read_text(encoding="utf-8"))["meta"]["inputs"]
+        return [(i["load_id"], i["file"], i["table"], i["rows"]) for i in inputs]
+
+    assert listed(2025) == [
+        (1, "billing.csv", "billing", 3),
+        (1, "patients.csv", "patients", 1),
+        (2, "episodes.csv", "episodes", 1),
+    ]
+    assert listed(2024) == [(1, "billing.csv", "billing", 3), (1, "patients.csv", "patients", 1)]
