@@ -13,6 +13,7 @@ from pipeline.canonical import TABLES, Column, Kind
 from pipeline.errors import Finding
 from pipeline.profiles import FileFormat
 from pipeline.readers import FILE, ROW
+from pipeline.reference import b2_aliases
 
 MAX_FINDINGS_PER_COLUMN = 20
 
@@ -55,11 +56,21 @@ def _boolean(col: pl.Expr) -> pl.Expr:
     return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
 
 
+def _act_code(col: pl.Expr) -> pl.Expr:
+    """Upper case, and the B2 keys billing software writes (`IFA`, `IKP`) read as the NGAP
+    codes they stand for (`IFD`, `IK`), so that every later step knows one code per act.
+
+    The extract file as received keeps the code written (its SHA-256 is in the report's
+    inputs); the warehouse holds the NGAP code.
+    """
+    return col.str.to_uppercase().replace(b2_aliases())
+
+
 def parse_expr(column: Column, fmt: FileFormat) -> pl.Expr:
     col = pl.col(column.name)
     match column.kind:
         case Kind.TEXT:
-            return col.str.to_uppercase() if column.name == "act_code" else col
+            return _act_code(col) if column.name == "act_code" else col
         case Kind.INTEGER:
             return col.cast(pl.Int64, strict=False)
         case Kind.DECIMAL:

@@ -72,6 +72,7 @@ ACT_FAMILIES = {
     "night": "Majoration de nuit",
     "sunday_holiday": "Majoration de dimanche et jour férié",
     "other_majorations": "Autres majorations",
+    "other_acts": "Autres actes (télésoin, téléconsultation assistée)",
 }
 
 ACT_FIELDS = {
@@ -122,7 +123,46 @@ QUALITY = {
     "registered_nurse_without_act": "Infirmières du registre sans aucun acte dans l'année",
 }
 
-UNITS = {"lines": "lignes", "patients": "patients", "nurses": "infirmières", "episodes": "entrées"}
+BILLING_AUDIT_TITLE = "Audit de facturation — indicatif, à vérifier"
+
+BILLING_AUDIT = {
+    "amount_mismatch": "Montants différents de la valeur NGAP × coefficient × quantité "
+    "(écart = attendu − facturé)",
+    "mau_possibly_unbilled": "MAU peut-être oubliée : passage avec un seul acte AMI ou AMX de "
+    "coefficient ≤ 1,5, sans MAU",
+    "mau_not_justified": "MAU non justifiée : passage avec plusieurs actes ou un acte de "
+    "coefficient > 1,5",
+    "mie_possibly_unbilled": "MIE peut-être oubliée : passage d'un enfant de moins de 7 ans "
+    "sans MIE",
+    "mie_not_justified": "MIE non justifiée : passage d'un patient de 7 ans ou plus",
+    "mci_possibly_unbilled": "MCI peut-être oubliée : passage en soins palliatifs sans MCI",
+    "ais_after_bsi": "AIS facturés depuis le 3 octobre 2023 (le BSI couvre depuis tous les "
+    "patients dépendants)",
+}
+
+BILLING_AUDIT_UNITS = {
+    "amount_mismatch": "lines",
+    "mau_possibly_unbilled": "visits",
+    "mau_not_justified": "visits",
+    "mie_possibly_unbilled": "visits",
+    "mie_not_justified": "visits",
+    "mci_possibly_unbilled": "visits",
+    "ais_after_bsi": "lines",
+}
+
+COORDINATION_FEE = {
+    "title": "Forfait de coordination facturé (CID, CIF)",
+    "CID": "CID — forfait de coordination, début",
+    "CIF": "CIF — forfait de coordination, fin",
+}
+
+UNITS = {
+    "lines": "lignes",
+    "patients": "patients",
+    "nurses": "infirmières",
+    "episodes": "entrées",
+    "visits": "passages",
+}
 
 # Sections beyond annexe 3, lettered after its numbered sections 1 to 9.
 SUPPLEMENTS = {"forfait": "A", "engagements": "B", "quality": "C"}
@@ -189,6 +229,7 @@ XLSX_SHEETS = {
     "forfait": "A Forfait",
     "engagements": "B Engagements",
     "quality": "C Qualité",
+    "billing_audit": "C Audit de facturation",
     "inputs": "Sources",
 }
 

@@ -9,13 +9,17 @@ is JSON-ready: dates as ISO strings, FTE sums rounded to 2 decimals.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import duckdb
 
+from pipeline.resources import reference_file
 from pipeline.scoped import scoped_rows
 from schemas.register import ESTABLISHMENT_NATURES, CentreRegister
 
@@ -50,60 +54,91 @@ FORFAIT_BANDS = ((10, 19391), (7, 16160), (4, 12928), (0, 7622))
 
 NO_REGISTER = "registre du centre absent pour cette année"
 
-# id → (source, French label), in the order of engagements.md.
-ENGAGEMENTS: dict[str, tuple[str, str]] = {
-    "planning": ("2003", "Planning des soins programmés et non programmés formalisé"),
-    "patient_file": (
-        "2003 annexe 1 ; 2015 8.4.2",
-        "Dossier patient spécifique au centre, informatisé et partagé",
-    ),
-    "transmission_log": ("2003", "Cahier de transmission infirmière/infirmière"),
-    "monthly_team_meetings": ("2003", "Réunion d'équipe au minimum mensuelle"),
-    "coordination_meetings_6": (
-        "2015 8.3.1.3",
-        "Au moins 6 réunions de coordination par an avec l'infirmière coordinatrice",
-    ),
-    "care_directory": (
-        "2003 ; 2015 8.3.3.3 crit. 3",
-        "Répertoire de l'offre de soins de la circonscription tenu à jour",
-    ),
-    "conventions_2003": ("2003", "Au moins une convention avec une structure extérieure"),
-    "conventions_2015": (
-        "2015 8.3.3.3 crit. 2",
-        "Conventions avec au moins deux établissements sanitaires ou médico-sociaux",
-    ),
-    "external_data_procedure": (
-        "2015 8.3.3.3 crit. 1",
-        "Procédure de transmission des données de santé aux professionnels et établissements",
-    ),
-    "flu_vaccination_gp_info": (
-        "2015 8.3.3.3 crit. 4",
-        "Information du médecin traitant lors d'une vaccination antigrippale",
-    ),
-    "training_2_days": ("2003", "Formation des infirmières : au moins 2 jours par an"),
-    "prevention_action": ("2003", "Au moins une action de prévention"),
-    "promotion_action": ("2003", "Au moins une action de promotion de la santé"),
-    "public_health_missions": (
-        "2015 8.2.3 (optionnel)",
-        "Missions de santé publique, relais des campagnes nationales ou régionales (optionnel)",
-    ),
-    "access_24_7": (
-        "2015 8.1.2 crit. 1",
-        "Soins prescrits accessibles 24 h/24, 7 j/7 ; message téléphonique hors horaires",
-    ),
-    "coordinator_nurse": (
-        "2015 8.1.2 crit. 2",
-        "Infirmière identifiée chargée de la coordination",
-    ),
-    "charter": ("2015 8.1.4", "Charte d'engagement affichée, copie transmise à la CPAM"),
-    "internship": ("2015 8.3.2 (optionnel)", "Au moins un stage par an (optionnel)"),
-    "information_system": (
-        "2015 8.4.2",
-        "Système d'information : dossier informatisé et partagé, accès au domicile, "
-        "compatible DMP avec messagerie sécurisée",
-    ),
-    "activity_report": ("2003", "Rapport d'activité intégrant les informations de l'annexe 3"),
-}
+COMMITMENTS_FILE = "engagements.csv"
+AGREEMENTS_FILE = "agreements.csv"
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """One commitment of one agreement, as data: a new agreement is a new set of rows.
+
+    `rule` names the Python function that evaluates it (`RULES`); an id may have several
+    rows over time (the 2003 patient file, then the 2015 computerised and shared one).
+    """
+
+    id: str
+    text: str
+    source: str
+    first_year: int
+    last_year: int | None
+    rule: str
+    label: str
+
+    def applies(self, year: int) -> bool:
+        return self.first_year <= year and (self.last_year is None or year <= self.last_year)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """An agreement whose commitments the report evaluates; after `confirmed_until` its
+    rows carry `note` (« texte à confirmer ») until the text replacing it is entered."""
+
+    text: str
+    label: str
+    confirmed_until: int | None
+    note: str | None
+    replaced_by: str | None
+
+    def note_for(self, year: int) -> str | None:
+        unconfirmed = self.confirmed_until is not None and year > self.confirmed_until
+        return self.note if unconfirmed else None
+
+
+def _csv_rows(name: str) -> list[dict[str, str | None]]:
+    with reference_file(name).open(encoding="utf-8", newline="") as handle:
+        return [{k: (v or None) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def _year(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+@functools.cache
+def commitments() -> tuple[Commitment, ...]:
+    """Every commitment row shipped with the package, in the order of engagements.md."""
+    return tuple(
+        Commitment(
+            id=r["id"],
+            text=r["text"],
+            source=r["source"],
+            first_year=int(r["first_year"]),
+            last_year=_year(r["last_year"]),
+            rule=r["rule"],
+            label=r["label"],
+        )
+        for r in _csv_rows(COMMITMENTS_FILE)
+    )
+
+
+@functools.cache
+def agreements() -> dict[str, Agreement]:
+    """The agreements the commitments come from, by text id (`2003`, `2015`)."""
+    return {
+        r["text"]: Agreement(
+            r["text"], r["label"], _year(r["confirmed_until"]), r["note"], r["replaced_by"]
+        )
+        for r in _csv_rows(AGREEMENTS_FILE)
+    }
+
+
+def commitments_for(year: int) -> list[Commitment]:
+    """The commitments valid in `year`, one per id."""
+    return [c for c in commitments() if c.applies(year)]
+
+
+# id → (source, French label) of every commitment id, in the order of engagements.md
+# (the latest row of each id).
+ENGAGEMENTS: dict[str, tuple[str, str]] = {c.id: (c.source, c.label) for c in commitments()}
 OPTIONAL = ("public_health_missions", "internship")
 
 
@@ -383,6 +418,15 @@ def _patient_file(r: CentreRegister, year: int) -> Outcome:
     )
 
 
+def _patient_file_2003(r: CentreRegister, year: int) -> Outcome:
+    """2003 (annexe 1): a patient file specific to the centre; computerised and shared
+    only became commitments with the 2015 agreement."""
+    pf = r.patient_file
+    if pf is None:
+        return _absent("patient_file")
+    return _all_true({"dossier spécifique": pf.specific}, "patient_file")
+
+
 def _information_system(r: CentreRegister, year: int) -> Outcome:
     pf = r.patient_file
     if pf is None:
@@ -561,6 +605,7 @@ RULES: dict[str, Callable[[CentreRegister, int], Outcome]] = {
         "planning_formalised", "planning des soins formalisé", "planning des soins non formalisé"
     ),
     "patient_file": _patient_file,
+    "patient_file_2003": _patient_file_2003,
     "transmission_log": _simple(
         "transmission_log", "cahier de transmission tenu", "pas de cahier de transmission"
     ),
@@ -629,29 +674,47 @@ def _to_fix(engagement: str, item: dict[str, str]) -> str:
     )
 
 
+def _texts(year: int, used: list[Commitment]) -> list[str]:
+    """The agreements evaluated, in French, with their note when the text is to confirm."""
+    texts = []
+    for text in dict.fromkeys(c.text for c in used):
+        agreement = agreements()[text]
+        note = agreement.note_for(year)
+        if note and agreement.replaced_by:
+            texts.append(f"{agreement.label} — {note} : remplacé par l'{agreement.replaced_by}")
+        else:
+            texts.append(f"{agreement.label} ({note})" if note else agreement.label)
+    return texts
+
+
 def evaluate_engagements(
     register: CentreRegister | None, year: int, unfilled_items: list[str] | None = None
 ) -> dict[str, Any]:
-    """The 20 commitments of engagements.md: status, French evidence, counts, what to fix."""
+    """The commitments valid in `year` (engagements.csv): status, French evidence, counts,
+    what to fix, and the agreements they come from."""
     items: dict[str, dict[str, str]] = {}
-    for engagement, (source, label) in ENGAGEMENTS.items():
-        if engagement == "activity_report":
+    used = commitments_for(year)
+    for commitment in used:
+        if commitment.rule == "activity_report":
             status, evidence = _activity_report(register, unfilled_items or [])
         elif register is None:
             status, evidence = "unknown", NO_REGISTER
         else:
-            status, evidence = RULES[engagement](register, year)
-        items[engagement] = {
+            status, evidence = RULES[commitment.rule](register, year)
+        items[commitment.id] = {
             "status": status,
             "evidence": evidence,
-            "source": source,
-            "label": label,
+            "source": commitment.source,
+            "label": commitment.label,
         }
+        note = agreements()[commitment.text].note_for(year)
+        if note:
+            items[commitment.id]["note"] = note
     counts = {
         s: sum(1 for i in items.values() if i["status"] == s) for s in ("met", "not_met", "unknown")
     }
     to_fix = [_to_fix(e, i) for e, i in items.items() if i["status"] != "met"]
-    return {"items": items, "counts": counts, "to_fix": to_fix}
+    return {"items": items, "counts": counts, "to_fix": to_fix, "texts": _texts(year, used)}
 
 
 # --------------------------------------------------------------------------- entry point

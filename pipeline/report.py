@@ -24,7 +24,7 @@ from pipeline.warehouse import scalar
 SCHEMA_VERSION = 1
 ACT_FAMILIES = tuple(labels.ACT_FAMILIES)
 COEFFICIENT_FAMILIES = ("AMI", "AMX", "AIS", "DSI")
-BY_CODE_FAMILIES = ("DSI", "night", "other_majorations")
+BY_CODE_FAMILIES = ("DSI", "night", "other_majorations", "other_acts")
 REASONS = ("acute", "chronic", "palliative")
 MONTHLY_KEYS = tuple(labels.MONTHLY)
 
@@ -166,6 +166,41 @@ def quality(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str,
         "counted_lines": counted,
         "findings_with_issues": sum(1 for f in findings.values() if f["count"]),
         "findings": findings,
+        "billing_audit": billing_audit(con, finess, year),
+    }
+
+
+def billing_audit(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+    """The billing audit: what billing errors cost or leave on the table, in euros.
+
+    Indicative (« à vérifier »): each item counts visits or lines, with the euros at the
+    reference's values on the act's date for the centre's zone (signed: positive =
+    under-billed) and five example line ids; `ais_after_bsi` is a count only.
+    """
+    found = {r["item"]: r for r in _view(con, "billing_audit", finess, year)}
+    items: dict[str, Any] = {}
+    for key, label in labels.BILLING_AUDIT.items():
+        row = found.get(key, {})
+        eur = None if key == "ais_after_bsi" else number(row.get("eur") or Decimal(0))
+        items[key] = {
+            "label": label,
+            "unit": labels.BILLING_AUDIT_UNITS[key],
+            "count": row.get("count", 0),
+            "eur": eur,
+            "examples": list(row.get("examples") or []),
+        }
+    total = sum(Decimal(str(i["eur"])) for i in items.values() if i["eur"] is not None)
+    return {**items, "total_eur": number(total)}
+
+
+def coordination_fee(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+    """CID / CIF lines: the billed halves of the coordination flat fee, never acts."""
+    rows = _view(con, "coordination_fee", finess, year)
+    amounts = [r["amount_eur"] for r in rows if r["amount_eur"] is not None]
+    return {
+        "count": sum(r["count"] for r in rows),
+        "by_code": {r["act_code"]: r["count"] for r in sorted(rows, key=lambda r: r["act_code"])},
+        "amount_eur": number(sum(Decimal(str(a)) for a in amounts)) if amounts else None,
     }
 
 
@@ -251,6 +286,7 @@ def build_report(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict
         "hospital_discharge": hospital_discharge(con, finess, year),
     }
     report.update(build_register_sections(con, finess, year, unfilled_items(report)))
+    report["forfait"]["coordination_fee"] = coordination_fee(con, finess, year)
     report["quality"] = quality(con, finess, year)
     report["previous_year"] = previous_year(con, finess, year)
     return report

@@ -13,8 +13,8 @@ select
     e.patient_id,
     e.start_date,
     e.end_date,
-    coalesce(e.discharge_establishment, 'non renseigné') as establishment,
-    coalesce(e.discharge_service, 'non renseigné') as service,
+    coalesce(e.discharge_establishment, 'unknown') as establishment,
+    coalesce(e.discharge_service, 'unknown') as service,
     coalesce(e.discharge_care_type, 'unknown') as care_type,
     e.discharge_care_detail as care_detail,
     date_diff('day', e.start_date, coalesce(e.end_date, c.last_act_date)) + 1 as duration_days

@@ -1,4 +1,5 @@
 -- grain: one data-quality finding × subject (a billing line, a patient, an episode or a nurse) for a centre × year
+-- inputs: the counted lines (with their NGAP row at the act date and the centre's zone), patients, episodes, register
 with centre_zones as (
     select distinct
         centre_finess,
@@ -35,13 +36,9 @@ where family in ('AMI', 'AMX', 'AIS', 'DSI') and coefficient is null
 union all
 select l.centre_finess, l.year, 'unexpected_coefficient', l.line_ref || ' (' || l.act_code || ' ' || rtrim(rtrim(cast(l.coefficient as varchar), '0'), '.') || ')'
 from int_counted_lines as l
-join ngap_reference as r
-    on r.code = l.act_code
-    and l.act_date >= r.valid_from
-    and (r.valid_to is null or l.act_date <= r.valid_to)
-where r.coefficients is not null
+where l.reference_coefficients is not null
     and l.coefficient is not null
-    and not list_contains(r.coefficients, l.coefficient::decimal(8, 2))
+    and not list_contains(l.reference_coefficients, l.coefficient::decimal(8, 2))
 
 union all
 select centre_finess, year, 'amount_mismatch', line_ref
@@ -107,7 +104,7 @@ where known_patient and birth_date is null
 union all
 select centre_finess, year, 'discharge_details_missing', episode_id
 from int_discharge_episodes
-where establishment = 'non renseigné' or service = 'non renseigné' or care_type = 'unknown'
+where establishment = 'unknown' or service = 'unknown' or care_type = 'unknown'
 
 union all
 select distinct l.centre_finess, l.year, 'nurse_not_in_register', l.nurse_id

@@ -12,5 +12,5 @@ select
     sum(quantity) filter (where family = 'IK') as km,
     sum(amount_eur) as amount_eur
 from int_scoped_lines
-where family is not null
+where family is not null and family <> 'coordination_fee'
 group by centre_finess, year, scope, family

@@ -9,5 +9,5 @@ select
     sum(quantity) as count,
     sum(amount_eur) as amount_eur
 from int_scoped_lines
-where family is not null
+where family is not null and family <> 'coordination_fee'
 group by all

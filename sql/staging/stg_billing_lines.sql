@@ -1,4 +1,21 @@
 -- grain: one billing line (centre_finess, invoice_id, line_no), latest version after replays, with its NGAP family at the act date
+-- inputs: billing_lines, ngap_reference (one row per code × zone × validity period)
+-- The reference row is the one valid on the act's date for the centre's zone (`dom` for a FINESS 97…, else
+-- `metropole`). The table proves values from 2009-04-15: an act dated earlier keeps its code's family (from the
+-- code's earliest row) but has no reference value, so its amount is not checked.
+with lines as (
+    select
+        b.*,
+        case when left(b.centre_finess, 2) = '97' then 'dom' else 'metropole' end as ngap_zone
+    from billing_lines as b
+),
+
+earliest as (
+    select code, zone, arg_min(family, valid_from) as family, min(valid_from) as valid_from
+    from ngap_reference
+    group by all
+)
+
 select
     b.centre_finess,
     b.invoice_id,
@@ -16,12 +33,19 @@ select
     b.amount_eur,
     b.status,
     b.episode_id,
-    r.family,
+    b.ngap_zone,
+    coalesce(r.family, case when b.act_date < date '2009-04-15' then e.family end) as family,
     r.value_eur as reference_value_eur,
     r.unit as reference_unit,
+    r.coefficients as reference_coefficients,
     b.load_id
-from billing_lines as b
+from lines as b
 left join ngap_reference as r
     on r.code = b.act_code
+    and r.zone = b.ngap_zone
     and b.act_date >= r.valid_from
     and (r.valid_to is null or b.act_date <= r.valid_to)
+left join earliest as e
+    on e.code = b.act_code
+    and e.zone = b.ngap_zone
+    and b.act_date < e.valid_from
