@@ -412,6 +412,11 @@ def forfait_sheet(r: dict[str, Any]) -> Sheet:
         Block(["Rubrique", "Valeur"], rows),
         Block(["ETP infirmiers", "Forfait annuel (€)", ""], scale, "Barème"),
     ]
+    fee = f.get("coordination_fee")
+    if fee:
+        fee_rows = [[labels.COORDINATION_FEE.get(c, c), n] for c, n in fee["by_code"].items()]
+        fee_rows.append(["Montant facturé (€)", fee["amount_eur"]])
+        sheet.blocks.append(Block(["Code", "Nombre"], fee_rows, labels.COORDINATION_FEE["title"]))
     return sheet
 
 
@@ -420,13 +425,20 @@ def engagements_sheet(r: dict[str, Any]) -> Sheet:
     e = r["engagements"]
     counts = [[labels.ENGAGEMENT_STATUS[k], e["counts"][k]] for k in ("met", "not_met", "unknown")]
     items = [
-        [i["label"], i["source"], labels.ENGAGEMENT_STATUS[i["status"]], i["evidence"]]
+        [
+            i["label"],
+            i["source"],
+            labels.ENGAGEMENT_STATUS[i["status"]] + (f" ({i['note']})" if i.get("note") else ""),
+            i["evidence"],
+        ]
         for i in e["items"].values()
     ]
     blocks = [
         Block(["État", "Engagements"], counts),
         Block(["Engagement", "Source", "État", "Éléments"], items),
     ]
+    if e.get("texts"):
+        blocks.append(Block(["Textes évalués"], [[t] for t in e["texts"]]))
     if e["to_fix"]:
         blocks.append(Block(["À régulariser avant l'envoi du rapport"], [[t] for t in e["to_fix"]]))
     return Sheet("engagements", labels.SECTIONS["engagements"], blocks)
@@ -458,6 +470,31 @@ def quality_sheet(r: dict[str, Any]) -> Sheet:
     return Sheet("quality", labels.SECTIONS["quality"], blocks)
 
 
+def billing_audit_sheet(r: dict[str, Any]) -> Sheet:
+    """The billing audit: euros at stake per item and examples, « à vérifier »."""
+    audit = r["quality"].get("billing_audit") or {}
+    rows = [
+        [
+            audit[key]["label"],
+            audit[key]["count"],
+            labels.UNITS[audit[key]["unit"]],
+            audit[key]["eur"],
+            ", ".join(audit[key]["examples"]),
+        ]
+        for key in labels.BILLING_AUDIT
+        if key in audit
+    ]
+    rows.append(["Total (solde en jeu, € ; positif : sous-facturé)", None, None,
+                 audit.get("total_eur"), None])  # fmt: skip
+    heads = ["Point à vérifier", "Nombre", "Unité", "Montant en jeu (€)", "Exemples (lignes)"]
+    sheet = Sheet("billing_audit", labels.BILLING_AUDIT_TITLE, [Block(heads, rows)])
+    sheet.note = (
+        "Pistes pour le secrétariat, à vérifier dans chaque dossier ; montants aux valeurs "
+        "NGAP du jour de l'acte, pour la zone du centre."
+    )
+    return sheet
+
+
 def inputs_sheet(r: dict[str, Any]) -> Sheet:
     """Every input file with its SHA-256: the report's provenance."""
     rows = [
@@ -484,6 +521,7 @@ SHEETS = (
     forfait_sheet,
     engagements_sheet,
     quality_sheet,
+    billing_audit_sheet,
     inputs_sheet,
 )
 

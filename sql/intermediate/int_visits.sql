@@ -5,7 +5,7 @@
 with lines as (
     select
         l.*,
-        case when l.act_time is not null then 'heure ' || strftime(l.act_time, '%H:%M')
+        case when l.act_time is not null then 'heure ' || left(cast(l.act_time as varchar), 5)
             else 'facture ' || l.invoice_id end as visit_key,
         l.family in ('AMI', 'AMX', 'AIS', 'DSI', 'other_acts') as is_act
     from int_line_attribution as l
