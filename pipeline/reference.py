@@ -55,7 +55,9 @@ def ngap_frame() -> pl.DataFrame:
     metropole = table.filter(pl.col("zone") == "metropole")
     copies = [
         metropole.filter(
-            ~pl.col("code").is_in(table.filter(pl.col("zone") == zone).get_column("code"))
+            ~pl.col("code").is_in(
+                table.filter(pl.col("zone") == zone).get_column("code").unique().to_list()
+            )
         ).with_columns(
             pl.lit(zone).alias("zone"), (pl.col("source") + _SAME_AS_METROPOLE).alias("source")
         )
