@@ -484,8 +484,8 @@ def billing_audit_sheet(r: dict[str, Any]) -> Sheet:
         for key in labels.BILLING_AUDIT
         if key in audit
     ]
-    rows.append(["Total (solde en jeu, € ; positif : sous-facturé)", None, None,
-                 audit.get("total_eur"), None])  # fmt: skip
+    total = "Total (solde en jeu, € ; positif : sous-facturé)"
+    rows.append([total, None, None, audit.get("total_eur"), None])
     heads = ["Point à vérifier", "Nombre", "Unité", "Montant en jeu (€)", "Exemples (lignes)"]
     sheet = Sheet("billing_audit", labels.BILLING_AUDIT_TITLE, [Block(heads, rows)])
     sheet.note = (
