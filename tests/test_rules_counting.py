@@ -314,3 +314,37 @@ def test_origin_by_earliest_attributed_episode_and_postcode(build):
     assert report["origin"]["by_referral"] == {"unknown": 2, "hospital": 1}
     assert report["origin"]["by_postcode"] == {"75010": 2, "unknown": 1}
     assert report["quality"]["findings"]["unknown_patient"]["count"] == 1
+
+
+def test_hospital_discharge_missing_values_are_the_key_unknown_in_all_three(build):
+    build(
+        episodes=episode_rows(
+            # nothing filled: unknown in the three groupings
+            {
+                "episode_id": "E1",
+                "patient_id": "P1",
+                "start_date": "2025-01-10",
+                "hospital_discharge": "true",
+            },
+            # establishment only
+            {
+                "episode_id": "E2",
+                "patient_id": "P2",
+                "start_date": "2025-01-10",
+                "hospital_discharge": "true",
+                "discharge_establishment": "Hôpital A",
+            },
+        ),
+        billing=billing_rows(
+            {"patient_id": "P1", "act_date": "2025-01-12", "coefficient": "2"},
+            {"patient_id": "P2", "act_date": "2025-01-12", "coefficient": "2"},
+        ),
+        patients=patient_rows({"patient_id": "P1"}, {"patient_id": "P2"}),
+    )
+    report = build.report()
+    cohort = report["hospital_discharge"]
+    assert cohort["by_establishment"] == {"Hôpital A": 1, "unknown": 1}
+    assert cohort["by_service"] == {"unknown": 2}
+    assert cohort["by_care_type"] == {"unknown": 2}
+    finding = report["quality"]["findings"]["discharge_details_missing"]
+    assert (finding["count"], finding["examples"]) == (2, ["E1", "E2"])
