@@ -24,7 +24,7 @@ NGAP = Path(__file__).resolve().parent.parent / "pipeline" / "reference" / "ngap
 TABLES = {"billing_lines": "billing", "patients": "patients", "episodes": "episodes"}
 
 AGGREGATES = """
-create temp table ref as select * from read_csv('{ngap}');
+create temp table ref as select * from read_csv('{ngap}') where zone = 'metropole';
 
 create temp table lines as
 select b.centre_finess, b.invoice_id, b.line_no, b.patient_id, b.act_date, b.act_code,

@@ -56,6 +56,7 @@ def attribute(lines: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
 
 def aggregates(billing: pd.DataFrame, episodes: pd.DataFrame) -> dict[str, pd.DataFrame]:
     ngap = pd.read_csv(NGAP, parse_dates=["valid_from", "valid_to"])
+    ngap = ngap[ngap["zone"] == "metropole"]
     for frame, columns in ((billing, ["act_date"]), (episodes, ["start_date", "end_date"])):
         for column in columns:
             frame[column] = pd.to_datetime(frame[column])
