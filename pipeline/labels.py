@@ -15,7 +15,7 @@ SECTIONS = {
     "promotion": "8. Actions de promotion de la santé",
     "training": "9. Actions de formation",
     "forfait": "Forfait de coordination",
-    "engagements": "Respect des engagements (option de coordination 2003, accord national 2015)",
+    "engagements": "Respect des engagements conventionnels",
     "quality": "Qualité des données",
 }
 

@@ -256,3 +256,36 @@ def test_overseas_audit_reads_the_zone_values(build):
     assert _counts(audit) == _only(amount_mismatch=1, mau_possibly_unbilled=1)
     assert audit["amount_mismatch"]["eur"] == 0.15  # 3.30 − 3.15
     assert audit["total_eur"] == 1.5  # 0.15 + 1.35
+
+
+def test_audit_other_acts_and_coordination_fee_in_the_html_and_the_workbook(build, tmp_path):
+    import openpyxl
+
+    from pipeline.render import to_html
+    from pipeline.xlsx import write_xlsx
+
+    build(
+        billing=billing_rows(
+            {"act_date": "2025-03-03", "act_time": "08:00"},  # MAU possibly unbilled: 1.35
+            {"act_date": "2025-03-04", "act_time": "08:00", "act_code": "TLS", "coefficient": None,
+             "amount_eur": "10"},
+            {"act_date": "2025-03-05", "act_code": "CID", "coefficient": None, "amount_eur": "38"},
+        ),
+        patients=patient_rows({"patient_id": "P1"}),
+    )  # fmt: skip
+    report = build.report()
+    html = to_html(report)
+    assert "Audit de facturation — indicatif, à vérifier" in html
+    assert "1,35" in html and "F1/1" in html
+    assert "Autres actes (télésoin, téléconsultation assistée)" in html
+    assert "TLS : 1" in html
+    assert "CID — forfait de coordination, début" in html
+    path = tmp_path / "annexe3.xlsx"
+    write_xlsx(report, path)
+    workbook = openpyxl.load_workbook(path)
+    rows = list(workbook["C Audit de facturation"].iter_rows(values_only=True))
+    mau = next(r for r in rows if r[0] and str(r[0]).startswith("MAU peut-être oubliée"))
+    assert mau[1:5] == (1, "passages", 1.35, "F1/1")
+    acts = list(workbook["3 Actes"].iter_rows(values_only=True))
+    other = next(r for r in acts if r[0] == "Autres actes (télésoin, téléconsultation assistée)")
+    assert other[1] == 1 and 10 in other
