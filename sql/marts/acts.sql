@@ -1,4 +1,5 @@
 -- grain: one centre × year × scope (all | hospital_discharge) × NGAP family — annexe 3 section 3, « Informations relatives aux actes effectués »
+-- inputs: int_scoped_lines; coordination_fee lines (CID, CIF) are the forfait, never acts: see coordination_fee
 select
     centre_finess,
     year,
