@@ -50,6 +50,9 @@ def test_every_commitment_row_names_a_rule_and_an_agreement():
         assert c.rule == "activity_report" or c.rule in RULES, c
         assert c.text in agreements(), c
         assert c.label and c.source
+    for year in range(2003, 2031):  # an id never has two rows valid the same year
+        ids = [c.id for c in rows if c.applies(year)]
+        assert len(ids) == len(set(ids)), year
 
 
 def test_the_commitments_valid_in_the_year_and_the_texts_named():
