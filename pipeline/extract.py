@@ -24,7 +24,7 @@ from pipeline.canonical import TABLES
 from pipeline.coerce import MAX_FINDINGS_PER_COLUMN, coerce
 from pipeline.errors import Finding, InputError
 from pipeline.profiles import Profile
-from pipeline.pseudonym import pseudonymise
+from pipeline.pseudonym import Keyring, pseudonymise
 from pipeline.readers import FILE, SourceFile, find_files, sha256_of, source_batches
 from pipeline.validate import (
     MAX_FINDINGS,
@@ -102,6 +102,7 @@ class Extract:
     scopes: set[tuple[str, str, int | None]] = field(default_factory=set)
     _digests: dict[str, Future] = field(default_factory=dict)
     _pseudonyms: dict = field(default_factory=dict)
+    keyring: Keyring = field(default_factory=Keyring)  # the loader's, checked against the warehouse
 
     @property
     def profile(self) -> str:
@@ -154,7 +155,7 @@ class Extract:
         """Type, pseudonymise and check one batch; remember what it holds."""
         typed, parse = coerce(text, table, self.profile_def.format)
         found.add_parse(parse)
-        typed, nir = pseudonymise(typed, cache=self._pseudonyms)
+        typed, nir = pseudonymise(typed, cache=self._pseudonyms, keyring=self.keyring)
         found.add_nir(nir)
         found.add_checks(validate_batch(typed, table, headers, order))
         self._remember(table, typed)

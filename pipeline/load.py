@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import queue
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +26,9 @@ from pipeline import __version__
 from pipeline.canonical import KEYS, TABLES
 from pipeline.errors import Finding, InputError
 from pipeline.extract import Extract
+from pipeline.pseudonym import Keyring, StoredKey
 from pipeline.readers import FILE, ROW
+from pipeline.staging import remove_stale, staging_folder
 from pipeline.validate import MAX_FINDINGS
 from pipeline.warehouse import first_row, initialise, scalar
 
@@ -400,8 +401,8 @@ def _load_table(
     totals = [0, 0, 0]
     _key_tables(con, table, fresh=True)
     stored = bool(scalar(con, f"select count(*) from {WAREHOUSE_TABLES[table]}"))
-    with tempfile.TemporaryDirectory(prefix="csi-load-") as folder:
-        for path in _written_batches(extract, table, Path(folder)):
+    with staging_folder() as folder:
+        for path in _written_batches(extract, table, folder):
             if extract.refused:
                 with _staged_view(con, path):
                     _stage_keys(con, table)
@@ -410,6 +411,42 @@ def _load_table(
                 totals[i] += n
     extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
     return totals[0], totals[1], totals[2]
+
+
+def _stored_keys(cursor: duckdb.DuckDBPyConnection):
+    """What the warehouse held of each centre's key before this load, for `Keyring`.
+
+    Asked from the batch-reading thread, on a cursor of its own; it sees the state
+    committed before this load. The pseudonym scan runs only for a centre without a
+    fingerprint yet (a warehouse written before fingerprints were kept).
+    """
+
+    def stored(finess: str) -> StoredKey:
+        found = first_row(
+            cursor, "select fingerprint from key_fingerprints where centre_finess = ?", [finess]
+        )
+        if found:
+            return StoredKey(found[0], True)
+        has = any(
+            first_row(
+                cursor,
+                f"select 1 from {table} where centre_finess = ? and patient_id like 'PS-%' limit 1",
+                [finess],
+            )
+            for table in WAREHOUSE_TABLES.values()
+        )
+        return StoredKey(None, has)
+
+    return stored
+
+
+def _record_fingerprints(con: duckdb.DuckDBPyConnection, keyring: Keyring, load_id: int) -> None:
+    """Keep the fingerprint of every key this load used for the first time."""
+    for finess, print_ in sorted(keyring.new_fingerprints.items()):
+        con.execute(
+            "insert into key_fingerprints values (?, ?, ?) on conflict do nothing",
+            [finess, print_, load_id],
+        )
 
 
 def memory_limit() -> str:
@@ -426,7 +463,10 @@ def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummar
     from pipeline.register_tables import write_register
 
     con.execute(f"set memory_limit = '{memory_limit()}'")
+    remove_stale()
     initialise(con)
+    keys = con.cursor()
+    extract.keyring = Keyring(stored=_stored_keys(keys))
     started = dt.datetime.now()
     con.execute("begin transaction")
     try:
@@ -465,8 +505,11 @@ def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummar
             ],
         )
         _record_files(con, extract, load_id)
+        _record_fingerprints(con, extract.keyring, load_id)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    finally:
+        keys.close()
     return LoadSummary(load_id, rows_read, *totals)

@@ -60,6 +60,11 @@ CANONICAL_DDL = [
     """create table if not exists load_file_scopes (
         load_id bigint not null, file_name varchar not null, centre_finess varchar not null,
         year integer)""",  # year null: the file (patients) feeds every year of the centre
+    # A keyed fingerprint of each centre's pseudonymisation key (never the key): a lost or
+    # replaced key file is refused instead of re-keying every patient (pipeline.pseudonym).
+    """create table if not exists key_fingerprints (
+        centre_finess varchar primary key, fingerprint varchar not null,
+        load_id bigint not null)""",
     # ngap_reference and public_holidays are (re)created by pipeline.reference.
 ]
 
