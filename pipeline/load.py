@@ -297,7 +297,8 @@ def _fault_point(table: str) -> None:
     """Fault injection for the all-or-nothing tests: stop here, mid-transaction.
 
     `CSI_FAULT_AFTER=billing` makes the load announce itself on stderr and wait, so a
-    test can kill or interrupt the process while the transaction is open.
+    test can kill or interrupt the process while the transaction is open;
+    `billing-batch` stops after the first batch, while the staging folder exists.
     """
     if os.environ.get("CSI_FAULT_AFTER") == table:
         print(f"csi-fault-point {table}", file=sys.stderr, flush=True)
@@ -409,6 +410,7 @@ def _load_table(
                 continue
             for i, n in enumerate(_load_batch(con, table, path, load_id, stored)):
                 totals[i] += n
+            _fault_point(f"{table}-batch")  # a batch staged, the next one maybe too
     extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
     return totals[0], totals[1], totals[2]
 
