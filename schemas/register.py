@@ -290,6 +290,109 @@ def _parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
+# Bounds of a register (a page of facts): beyond them a file is a mistake or a trap.
+MAX_REGISTER_BYTES = 5 * 1024 * 1024
+MAX_ALIASES = 100
+MAX_DEPTH = 20
+MAX_EXPANDED_VALUES = 100_000  # values once every alias is expanded (an alias bomb)
+_COLLECTION_START = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_COLLECTION_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+class _OutOfBounds(Exception):
+    """A register beyond the bounds: the rule broken and the line where it shows."""
+
+    def __init__(self, rule: str, event: Any) -> None:
+        super().__init__(rule)
+        self.rule = rule
+        mark = getattr(event, "start_mark", None)
+        self.line = mark.line + 1 if mark is not None else None
+
+
+def _tag_rule(tag: str) -> str:
+    tag = tag if len(tag) <= 80 else tag[:79] + "…"
+    return (
+        f"étiquette YAML « {tag} » non permise : un registre ne contient que des "
+        "données simples (texte, nombres, listes, rubriques)"
+    )
+
+
+def _check_event_bounds(events: Any) -> None:
+    """Walk the parser's events, never building the document: refuse tags, more than
+    `MAX_ALIASES` aliases, an alias inside its own anchor, more than `MAX_EXPANDED_VALUES`
+    values once aliases are expanded, and nesting deeper than `MAX_DEPTH`.
+
+    Events come one at a time (no recursion, no expansion), so time and memory stay
+    proportional to the text whatever it holds; the composer and the model, which would
+    recurse 10 000 levels deep or expand an alias bomb, only see a bounded document.
+    """
+    aliases = 0
+    sizes: dict[str, int] = {}  # values under each anchor, aliases expanded
+    open_: list[list[Any]] = []  # [anchor, values so far] of each open list or rubric
+    for event in events:
+        if isinstance(event, yaml.DocumentStartEvent) and event.tags:
+            raise _OutOfBounds(_tag_rule("%TAG"), event)
+        if getattr(event, "tag", None) is not None:
+            raise _OutOfBounds(_tag_rule(event.tag), event)
+        values = 0
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _OutOfBounds(
+                    f"plus de {MAX_ALIASES} alias YAML (*nom) : un registre n'en a pas besoin",
+                    event,
+                )
+            if any(anchor == event.anchor for anchor, _ in open_):
+                raise _OutOfBounds(
+                    f"alias YAML circulaire : *{event.anchor[:40]} dans &{event.anchor[:40]}",
+                    event,
+                )
+            values = sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            values = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, _COLLECTION_START):
+            if len(open_) >= MAX_DEPTH:
+                raise _OutOfBounds(
+                    f"imbrication trop profonde : plus de {MAX_DEPTH} niveaux de listes "
+                    "ou de rubriques",
+                    event,
+                )
+            open_.append([event.anchor, 1])
+        elif isinstance(event, _COLLECTION_END):
+            anchor, values = open_.pop()
+            if anchor:
+                sizes[anchor] = values
+        if values and open_:
+            open_[-1][1] += values
+            if open_[-1][1] > MAX_EXPANDED_VALUES:
+                raise _OutOfBounds(
+                    f"les alias YAML se développeraient en plus de {MAX_EXPANDED_VALUES} "
+                    "valeurs (bombe d'alias)",
+                    event,
+                )
+
+
+def _check_bounds(text: str) -> None:
+    """`_check_event_bounds` over the parser `_parse_yaml` will use (libyaml when it can).
+
+    A syntax error stops the walk: the parse that follows reports it, and what comes
+    before it was within bounds.
+    """
+    if _FAST_LOADER is not None and not _PURE_ONLY.search(text):
+        try:
+            return _check_event_bounds(yaml.parse(text, Loader=_FAST_LOADER))
+        except _OutOfBounds:
+            raise
+        except Exception:  # the pure parser decides, as in `_parse_yaml`
+            pass
+    try:
+        _check_event_bounds(yaml.parse(text, Loader=_UniqueKeyLoader))
+    except yaml.YAMLError:
+        return
+
+
 def key_path(loc: tuple[int | str, ...]) -> str:
     """`("staff", "nurses", 2, "fte")` → `staff.nurses[3].fte` (entries counted from 1)."""
     text = ""
@@ -341,9 +444,27 @@ def findings_of(error: ValidationError, file_name: str) -> list[Finding]:
     ]
 
 
+def _unreadable(path: Path, rule: str, row: int | None = None) -> InputError:
+    return InputError(
+        f"Registre du centre illisible : {path.name}", [Finding(path.name, rule, row=row)]
+    )
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, refused before it is read when it is too big for a register."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_REGISTER_BYTES + 1)
+    if len(data) > MAX_REGISTER_BYTES:
+        raise _unreadable(
+            path,
+            f"fichier trop gros pour un registre : plus de {MAX_REGISTER_BYTES // 2**20} Mo",
+        )
+    return data.decode("utf-8")
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(
             f"Registre du centre illisible : {path.name}",
@@ -353,6 +474,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
                 )
             ],
         ) from None
+    try:
+        _check_bounds(text)
+    except _OutOfBounds as exc:
+        raise _unreadable(path, exc.rule, exc.line) from None
     try:
         data = _parse_yaml(text)
     except (yaml.YAMLError, ValueError) as exc:

@@ -729,3 +729,138 @@ def test_to_fix_has_one_french_sentence_per_problem() -> None:
     assert len(result["to_fix"]) == 19
     assert result["to_fix"][0].startswith("Planning des soins")
     assert any("non respecté" in t and "transmission" in t for t in result["to_fix"])
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def _bomb(levels: int, width: int = 10) -> str:
+    """The « billion laughs »: each level an anchor listing the previous one `width` times."""
+    lines = [f'finess: "{FINESS}"', "name: Centre test", f"year: {YEAR}", "staff: {}", "l0: &l0 x"]
+    for level in range(1, levels + 1):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _nested(depth: int) -> str:
+    return as_yaml(MINIMAL) + "extra: " + "[" * depth + "]" * depth + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    """9 levels × 10 aliases = 90 aliases expanding to 10⁹ values: refused in milliseconds."""
+    import time
+
+    started = time.perf_counter()
+    finding = one_finding(tmp_path, _bomb(9))
+    assert time.perf_counter() - started < 5
+    assert (
+        finding.rule
+        == "les alias YAML se développeraient en plus de 100000 valeurs (bombe d'alias)"
+    )
+    assert finding.row == 10  # l5: 1 + 10 × 11 111 = 111 111 values, the first beyond
+
+
+def test_more_than_a_hundred_aliases_is_refused(tmp_path: Path) -> None:
+    text = as_yaml(MINIMAL) + "a: &a x\nb: [" + ", ".join(["*a"] * 101) + "]\n"
+    finding = one_finding(tmp_path, text)
+    assert finding.rule == "plus de 100 alias YAML (*nom) : un registre n'en a pas besoin"
+    assert finding.row == 6
+
+
+def test_a_hundred_aliases_are_still_read(tmp_path: Path) -> None:
+    dates = ", ".join(['&d "2025-03-04"'] + ["*d"] * 100)
+    register = load_register(write(tmp_path, as_yaml(MINIMAL) + f"internal_meetings: [{dates}]\n"))
+    assert len(register.internal_meetings) == 101
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
+    finding = one_finding(tmp_path, as_yaml(MINIMAL) + "a: &a [1, *a]\n")
+    assert finding.rule == "alias YAML circulaire : *a dans &a"
+
+
+@pytest.mark.parametrize("depth", [21, 10_000])
+def test_nesting_deeper_than_twenty_levels_is_refused(tmp_path: Path, depth: int) -> None:
+    """10 000 levels once ended in a RecursionError; the walk over events never recurses."""
+    finding = one_finding(tmp_path, _nested(depth))
+    assert finding.rule == (
+        "imbrication trop profonde : plus de 20 niveaux de listes ou de rubriques"
+    )
+    assert finding.row == 5
+
+
+def test_twenty_levels_are_still_read(tmp_path: Path) -> None:
+    finding = one_finding(tmp_path, _nested(19))  # the document itself is the 20th level
+    assert finding.column == "extra"
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("name: !!python/object:os.system x\n", "tag:yaml.org,2002:python/object:os.system"),
+        ("name: !!str Centre\n", "tag:yaml.org,2002:str"),
+        ("staff: !rubrique {}\n", "!rubrique"),
+        ("notes: !!binary aGVsbG8=\n", "tag:yaml.org,2002:binary"),
+    ],
+)
+def test_tags_are_refused(tmp_path: Path, text: str, tag: str) -> None:
+    base = {k: v for k, v in MINIMAL.items() if k not in text.split(":")[0]}
+    finding = one_finding(tmp_path, as_yaml(base) + text)
+    assert finding.rule == (
+        f"étiquette YAML « {tag} » non permise : un registre ne contient que des données "
+        "simples (texte, nombres, listes, rubriques)"
+    )
+
+
+def test_a_file_over_five_megabytes_is_refused_unread(tmp_path: Path) -> None:
+    path = write(tmp_path, as_yaml(MINIMAL) + "# " + "x" * (5 * 1024 * 1024) + "\n")
+    (finding,) = refused(path)
+    assert finding.rule == "fichier trop gros pour un registre : plus de 5 Mo"
+
+
+def test_a_bomb_in_an_extract_refuses_it_and_leaves_the_warehouse_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline import steps
+    from pipeline.cli import app
+    from tests.conftest import billing_rows, make_extract
+
+    monkeypatch.setenv("CSI_SECRETS_DIR", str(tmp_path / "secrets"))
+    db = tmp_path / "wh.duckdb"
+    steps.ingest(
+        make_extract(tmp_path / "m1", billing=billing_rows({"act_date": "2025-01-05"})), db
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    before = (
+        con.execute("select * from loads").fetchall(),
+        con.execute("select count(*) from billing_lines").fetchall(),
+    )
+    con.close()
+    extract = make_extract(
+        tmp_path / "m2", billing=billing_rows({"act_date": "2025-02-05"}, invoice="F2")
+    )
+    (extract / "centre.yaml").write_text(_bomb(9), encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["ingest", str(extract), "--db", str(db)], env={"COLUMNS": "300"}
+    )
+    out = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "centre.yaml, ligne 10 : les alias YAML se développeraient" in out
+    assert "Traceback" not in out
+    con = duckdb.connect(str(db), read_only=True)
+    after = (
+        con.execute("select * from loads").fetchall(),
+        con.execute("select count(*) from billing_lines").fetchall(),
+    )
+    con.close()
+    assert after == before
+
+
+def test_the_pure_parser_walks_the_events_too(tmp_path: Path) -> None:
+    """A tab sends the text to the pure parser (`_PURE_ONLY`): the bounds hold there too."""
+    tab = ("name: Centre test", 'name: "Centre\ttest"')
+    finding = one_finding(tmp_path, _bomb(9).replace(*tab))
+    assert finding.rule.startswith("les alias YAML se développeraient")
+    finding = one_finding(tmp_path, _nested(5000).replace(*tab))
+    assert finding.rule.startswith("imbrication trop profonde")
