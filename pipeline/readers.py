@@ -351,6 +351,9 @@ def _parquet_batches(path: Path, batch_rows: int):
 
 
 def _xlsx_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
+    from pipeline.zipbounds import check_xlsx_size
+
+    check_xlsx_size(path)  # a zip bomb is refused before the reader inflates it
     sheet = mapping.sheet or fmt.sheet
     kwargs = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
     typed = pl.read_excel(path, engine="calamine", **kwargs)
