@@ -31,6 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.canonical import FINESS_PATTERN
 from pipeline.errors import Finding, UsageError
 from pipeline.readers import FILE, ROW
 
@@ -200,13 +201,17 @@ class Keyring:
     """
 
     stored: Callable[[str], StoredKey] = _nothing_stored
-    _secrets: dict[str, bytes] = field(default_factory=dict)
+    _secrets: dict[str | None, bytes] = field(default_factory=dict)
     new_fingerprints: dict[str, str] = field(default_factory=dict)
 
-    def secret(self, finess: str) -> bytes:
-        if finess not in self._secrets:
-            self._secrets[finess] = self._checked_secret(finess)
-        return self._secrets[finess]
+    def secret(self, finess: str | None) -> bytes:
+        """The centre's key; for a missing or malformed FINESS (the row is refused by the
+        model) a key of this load only, so that its NIRs are hidden all the same and no
+        key file is named after whatever the column held."""
+        key = finess if finess is not None and re.fullmatch(FINESS_PATTERN, finess) else None
+        if key not in self._secrets:
+            self._secrets[key] = self._checked_secret(key) if key else secrets.token_bytes(32)
+        return self._secrets[key]
 
     def _checked_secret(self, finess: str) -> bytes:
         path = key_path(finess)
@@ -240,7 +245,7 @@ class Keyring:
             self.new_fingerprints[finess] = found
         return secret
 
-    def pseudonym(self, finess: str, canonical: str) -> str:
+    def pseudonym(self, finess: str | None, canonical: str) -> str:
         """The pseudonym of a NIR's canonical 15-character form (see `canonical_nir`)."""
         digest = hmac.new(self.secret(finess), canonical.encode(), hashlib.sha256)
         return PSEUDONYM_PREFIX + digest.hexdigest()[:32]
@@ -303,7 +308,7 @@ def pseudonymise(
         orient="row",
     )
     joined = frame.join(
-        lookup, on=["centre_finess", column], how="left", nulls_equal=False, maintain_order="left"
+        lookup, on=["centre_finess", column], how="left", nulls_equal=True, maintain_order="left"
     )
     bad = joined.filter(pl.col("__valid").not_())
     findings = [

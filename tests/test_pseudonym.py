@@ -253,3 +253,31 @@ def test_no_nir_form_ever_reaches_the_warehouse_the_rejects_or_the_output(people
         known = {r[0] for r in con.execute("select patient_id from patients").fetchall()}
         con.close()
         assert billed == known == {pseudonym("750000001", c) for _, c in people}
+
+
+def test_a_nir_on_a_row_without_a_valid_centre_is_hidden_too(tmp_path):
+    """No FINESS, or a malformed one: the row is refused, its NIR still never staged, and
+    no key file is named after what the column held."""
+    from pipeline.extract import open_extract
+    from pipeline.load import write_batch
+    from pipeline.profiles import load_profile
+
+    extract = make_extract(
+        tmp_path / "x",
+        billing=billing_rows(
+            {"patient_id": VALID, "act_date": "2025-01-05", "centre_finess": ""},
+            {"patient_id": CORSICA_2A, "act_date": "2025-01-06", "centre_finess": "../../evil"},
+        ),
+    )
+    opened = open_extract(extract, load_profile(None))
+    staged = [
+        write_batch(b, tmp_path / f"b{i}.parquet") for i, b in enumerate(opened.batches("billing"))
+    ]
+    assert {(f.row, f.column) for f in opened.all_findings()} >= {
+        (1, "centre_finess"),
+        (2, "centre_finess"),
+    }
+    raw = b"".join(p.read_bytes() for p in staged)
+    assert VALID.encode() not in raw and CORSICA_2A.encode() not in raw
+    assert not (tmp_path / "secrets").exists()
+    assert not list(tmp_path.rglob("*.key"))
