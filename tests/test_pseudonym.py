@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -281,3 +282,49 @@ def test_a_nir_on_a_row_without_a_valid_centre_is_hidden_too(tmp_path):
     assert VALID.encode() not in raw and CORSICA_2A.encode() not in raw
     assert not (tmp_path / "secrets").exists()
     assert not list(tmp_path.rglob("*.key"))
+
+
+def test_no_nir_form_reaches_the_report(tmp_path):
+    """Every written form of three NIRs loaded, then reported in every format but PDF
+    (its text is the HTML's): the report counts them as three patients and shows none."""
+    people = [(VALID, VALID), (CORSICA_2A, CORSICA_2A), (CORSICA_2B, CORSICA_2B)]
+    written = [
+        form
+        for nir, _ in people
+        for form in (
+            nir,
+            nir[:13],
+            _grouped(nir, " "),
+            _grouped(nir, ".").lower(),
+            _grouped(nir[:13], "-", keyed=False),
+        )
+    ]
+    rows = [{"patient_id": w, "act_date": f"2025-03-{i + 1:02d}"} for i, w in enumerate(written)]
+    extract = make_extract(
+        tmp_path / "x",
+        billing=billing_rows(*rows),
+        patients=patient_rows(*({"patient_id": nir} for nir, _ in people)),
+    )
+    db = tmp_path / "wh.duckdb"
+    assert runner.invoke(app, ["ingest", str(extract), "--db", str(db)]).exit_code == 0
+    out = tmp_path / "reports"
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--year",
+            "2025",
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+            "--format",
+            "json,html,xlsx",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(next(out.rglob("annexe3.json")).read_text(encoding="utf-8"))
+    assert report["clientele"]["insured_patients"] == 3
+    produced = _all_bytes(out) + result.output.encode()
+    for form in set().union(*(_forms(w, c) for (w, c) in people), {w.encode() for w in written}):
+        assert form not in produced
