@@ -282,10 +282,13 @@ def pseudonymise(
     (a patient has many lines), so each NIR is checked and hashed once per extract.
     """
     keys = keyring or Keyring()
-    distinct = frame.select("centre_finess", column).unique()
-    candidates = distinct.filter(
-        pl.col(column).str.contains(r"^\s*[1-478]")
-        & _compacted(column).str.contains(NIR_PATTERN.pattern)
+    candidates = (
+        frame.lazy()
+        .filter(pl.col(column).str.contains(r"^\s*[1-478]"))  # cheap: most ids stop here
+        .select("centre_finess", column)
+        .unique()
+        .filter(_compacted(column).str.contains(NIR_PATTERN.pattern))
+        .collect()
     )
     if candidates.height == 0:
         return frame, []
