@@ -14,7 +14,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -415,7 +415,7 @@ def _load_table(
     return totals[0], totals[1], totals[2]
 
 
-def _stored_keys(cursor: duckdb.DuckDBPyConnection):
+def _stored_keys(cursor: duckdb.DuckDBPyConnection) -> Callable[[str], StoredKey]:
     """What the warehouse held of each centre's key before this load, for `Keyring`.
 
     Asked from the batch-reading thread, on a cursor of its own; it sees the state
