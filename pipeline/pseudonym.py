@@ -156,6 +156,13 @@ def _secure_folder(folder: Path) -> None:
         return
     if all(p.suffix == ".key" for p in folder.iterdir()):
         _tighten(folder, 0o700)
+    elif stat.S_IMODE(folder.stat().st_mode) & 0o077:
+        _LOG.warning(
+            "Le dossier des clés %s est ouvert à d'autres utilisateurs et contient d'autres "
+            "fichiers : csi n'en change pas les droits ; choisissez un dossier réservé aux "
+            "clés (CSI_SECRETS_DIR), en 0700.",
+            folder,
+        )
 
 
 def _create_key(path: Path) -> bytes:

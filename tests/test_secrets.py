@@ -188,22 +188,24 @@ def test_a_refused_first_load_keeps_its_new_key_for_the_next_try(tmp_path, secre
     assert stored == [(fingerprint(bytes.fromhex(key.decode().strip())),)]
 
 
-def test_a_loose_folder_of_keys_is_tightened(tmp_path, secrets):
+def test_a_loose_folder_of_keys_is_tightened(tmp_path, secrets, caplog):
     secrets.mkdir()
     secrets.chmod(0o755)
     key_file = secrets / f"{FINESS}.key"
     key_file.write_text("cd" * 32 + "\n")
     key_file.chmod(0o644)
     Keyring().secret(FINESS)
+    assert "resserrés à 700" in caplog.text and "resserrés à 600" in caplog.text
     assert stat.S_IMODE(secrets.stat().st_mode) == 0o700
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
 
-def test_a_shared_folder_named_by_the_variable_is_left_as_it_is(tmp_path, secrets):
+def test_a_shared_folder_named_by_the_variable_is_left_as_it_is(tmp_path, secrets, caplog):
     secrets.mkdir()
     secrets.chmod(0o755)
     (secrets / "notes.txt").write_text("pas une clé")
     Keyring().secret(FINESS)
+    assert "csi n'en change pas les droits" in caplog.text
     assert stat.S_IMODE(secrets.stat().st_mode) == 0o755
     assert stat.S_IMODE((secrets / f"{FINESS}.key").stat().st_mode) == 0o600
 
