@@ -194,7 +194,7 @@ def written_nirs(draw) -> tuple[str, str]:
     plain = canonical if keyed else canonical[:13]
     if draw(st.booleans()):
         plain = plain.replace(body[5:7].upper(), body[5:7], 1)  # the case it was typed in
-    separator = draw(st.sampled_from(["", " ", ".", "-"]))
+    separator = draw(st.sampled_from(["", " ", ".", "-", "\u00a0"]))
     written = _grouped(plain, separator, keyed) if separator else plain
     return written, canonical
 
