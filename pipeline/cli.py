@@ -159,20 +159,18 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _refuse(error, extract_dir: Path, db: Path | None) -> None:
-    from pipeline.steps import write_rejection
+    """Print why the extract was refused (as Prefect's logs do, `steps.refusal_lines`).
 
+    The rejection folder is written here, unless the flow's task wrote it already.
+    """
+    from pipeline.steps import refusal_lines, write_rejection
+
+    folder = getattr(error, "rejection_folder", None) or write_rejection(error, extract_dir, db)
     console = _console(stderr=True)
-    console.print(f"[bold red]{error.summary}[/]")
-    for finding in error.findings[:30]:
-        console.print(f"  • {finding.describe()}", markup=False)
-    if len(error.findings) > 30:
-        console.print(f"  … et {len(error.findings) - 30} autre(s).")
-    folder = write_rejection(error, extract_dir, db)
-    console.print(
-        f"Rien n'a été chargé : l'entrepôt est inchangé. Détail complet et lignes rejetées : "
-        f"{folder}",
-        markup=False,
-    )
+    first, *rest = refusal_lines(error, folder)
+    console.print(f"[bold red]{first}[/]")
+    for line in rest:
+        console.print(line, markup=False)
     raise typer.Exit(1)
 
 
@@ -335,21 +333,45 @@ def run(
 
     formats = _formats(format)
     try:
-        from pipeline.flows import monthly_flow
+        from pipeline.flows import load_message, monthly_flow
 
-        result = monthly_flow(
-            str(extract_dir), year, str(db) if db else None, profile, str(out), formats
-        )
+        with _expected_errors_off_the_terminal():
+            result = monthly_flow(
+                str(extract_dir), year, str(db) if db else None, profile, str(out), formats
+            )
     except InputError as error:
         _refuse(error, extract_dir, db)
     except UsageError as error:
-        _fail(str(error))
-    load = result["load"]
-    _console().print(
-        f"Chargement n° {load['load_id']} : {load['rows_read']} lignes lues, "
-        f"{load['rows_inserted']} ajoutées, {load['rows_replaced']} remplacées."
-    )
+        _fail(str(error), code=1)
+    _console().print(load_message(result["load"], str(extract_dir)), markup=False)
     _print_reports(_console(), _written_reports(result["reports"]), result["reports"], None)
+
+
+def _expected_errors_off_the_terminal():
+    """While `csi run` runs its flow, Prefect's console does not print expected errors.
+
+    The flow logs a refusal once, in French (`flows.ExpectedErrorFilter`); `csi run`
+    prints that very message itself, as `csi ingest` does, so the console would say
+    it twice.
+    """
+    import contextlib
+    import logging
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not getattr(record, "csi_expected", False)
+
+    @contextlib.contextmanager
+    def muted():
+        handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+        for handler in handlers:
+            handler.addFilter(keep)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                handler.removeFilter(keep)
+
+    return muted()
 
 
 @app.command()
@@ -360,13 +382,22 @@ def serve(
     db: DbOption = None,
     profile: ProfileOption = None,
     out: OutOption = Path("reports"),
-    cron: Annotated[str, typer.Option(help="Planification cron.")] = MONTHLY_CRON,
+    cron: Annotated[
+        str, typer.Option(help="Planification cron, à l'heure de Paris (défaut : le 1er à 6 h).")
+    ] = MONTHLY_CRON,
 ) -> None:
     """Enregistrer le traitement mensuel (le 1er du mois) auprès d'un serveur Prefect.
 
     Pour les centres qui font tourner un serveur Prefect ou Prefect Cloud
     (PREFECT_API_URL) ; la commande reste active et exécute les traitements planifiés.
+    Chaque traitement rend compte de l'année du mois écoulé (le 1er janvier : l'année
+    précédente). Voir docs/planification.md.
     """
+    import os
+
+    # The runs' own lines (load, report written) are INFO: show them in the UI and the
+    # service's journal, unless the user chose a level.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     from prefect import serve as prefect_serve
 
     from pipeline.schedule import monthly_deployment

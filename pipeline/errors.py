@@ -69,3 +69,10 @@ class InputError(Exception):
 
 class UsageError(Exception):
     """A command called in a way that cannot work (missing warehouse, unknown centre…)."""
+
+
+class WarehouseBusy(UsageError):
+    """The warehouse stayed held by another program (a reader, a load) past the wait.
+
+    A scheduled run retries on this one later instead of failing at once.
+    """

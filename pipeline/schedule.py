@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 MONTHLY_CRON = "0 6 1 * *"  # 06:00 on the first day of every month
+TIMEZONE = "Europe/Paris"  # the centre's clock: the cron and the run date are read in it
+FLOW_NAME = "csi-monthly-run"
 DEPLOYMENT_NAME = "csi-mensuel"
 
 
@@ -19,12 +21,15 @@ def monthly_deployment(
 
     Paths are made absolute because the scheduled run does not start in the user's folder.
     The year is left empty so that each run reports the year of the month that just ended.
+    The cron is read on the centre's clock (`TIMEZONE`), not the server's UTC.
     """
+    from prefect.schedules import Cron
+
     from pipeline.flows import monthly_flow
 
     return monthly_flow.to_deployment(
         name=DEPLOYMENT_NAME,
-        cron=cron,
+        schedules=[Cron(cron, timezone=TIMEZONE)],
         parameters={
             "extract_dir": str(Path(extract_dir).resolve()),
             "db": str(Path(db).resolve()) if db else None,

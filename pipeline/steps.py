@@ -25,6 +25,49 @@ def ingest(extract_dir: Path, db: Path | None = None, profile: str | None = None
     The rows are read, checked and written batch by batch inside one transaction
     (`load_extract`): memory holds a batch, never the extract.
     """
+    return _load(extract_dir, db, profile)[0]
+
+
+UNCHANGED = "inchangé"  # a monthly run that found nothing new: a success
+LOADED = "chargé"
+REFUSAL_FINDINGS_SHOWN = 30  # findings printed or logged; the rejection folder has them all
+
+
+def reported_year(run_date: dt.date) -> int:
+    """The year a monthly run reports: that of the month that just ended.
+
+    The run of 1 January 2027 completes December 2026, so it reports 2026; every other
+    run of 2027 reports 2027.
+    """
+    return (run_date.replace(day=1) - dt.timedelta(days=1)).year
+
+
+def monthly_ingest(
+    extract_dir: Path, db: Path | None = None, profile: str | None = None
+) -> dict[str, Any]:
+    """The month's load, as a monthly run sees it: « chargé » or « inchangé ».
+
+    An empty folder (the software has not dropped this month's extract yet) loads
+    nothing and is « inchangé », as is an extract already loaded (the load records an
+    `unchanged` row and changes nothing): neither is a failure. A missing folder, or
+    files that cannot be read, still raise (`UsageError`, `InputError`).
+    """
+    directory = Path(extract_dir)
+    if directory.is_dir() and not any(not p.name.startswith(".") for p in directory.iterdir()):
+        return {
+            "status": UNCHANGED,
+            "load_id": None,
+            "rows_read": 0,
+            "rows_inserted": 0,
+            "rows_replaced": 0,
+            "rows_unchanged": 0,
+        }
+    summary, status = _load(directory, db, profile)
+    return {"status": LOADED if status == "loaded" else UNCHANGED, **summary.__dict__}
+
+
+def _load(extract_dir: Path, db: Path | None, profile: str | None) -> tuple[LoadSummary, str]:
+    """Load an extract; return its summary and the status the `loads` table records."""
     from pipeline.extract import open_extract
     from pipeline.load import load_extract
     from pipeline.profiles import load_profile
@@ -32,9 +75,35 @@ def ingest(extract_dir: Path, db: Path | None = None, profile: str | None = None
     extract = open_extract(Path(extract_dir), load_profile(profile))
     con = connect(database_path(db))
     try:
-        return load_extract(con, extract)
+        summary = load_extract(con, extract)
+        row = con.execute("select status from loads where load_id = ?", [summary.load_id])
+        return summary, row.fetchone()[0]
     finally:
         con.close()
+
+
+def has_year(year: int, db: Path | None = None) -> bool:
+    """Whether the warehouse exists and holds counted lines of `year` (views refreshed)."""
+    if not database_path(db).exists():
+        return False
+    con = open_warehouse(db)
+    try:
+        return bool(_centres_of_year(con, year))
+    finally:
+        con.close()
+
+
+def refusal_lines(error: InputError, folder: Path) -> list[str]:
+    """What a refused extract tells the user, in `csi ingest`, `csi run` and Prefect's logs."""
+    lines = [error.summary]
+    lines += [f"  • {f.describe()}" for f in error.findings[:REFUSAL_FINDINGS_SHOWN]]
+    if len(error.findings) > REFUSAL_FINDINGS_SHOWN:
+        lines.append(f"  … et {len(error.findings) - REFUSAL_FINDINGS_SHOWN} autre(s).")
+    lines.append(
+        "Rien n'a été chargé : l'entrepôt est inchangé. Détail complet et lignes rejetées : "
+        f"{folder}"
+    )
+    return lines
 
 
 def write_rejection(error: InputError, extract_dir: Path, db: Path | None = None) -> Path:

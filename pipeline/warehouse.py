@@ -89,7 +89,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     started while an analyst has the file open waits, then stops with a clear message
     instead of blocking forever.
     """
-    from pipeline.errors import UsageError
+    from pipeline.errors import UsageError, WarehouseBusy
 
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +101,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             if "lock" not in str(exc).lower():
                 raise UsageError(f"Entrepôt illisible : {path} ({exc})") from None
             if time.monotonic() >= deadline:
-                raise UsageError(
+                raise WarehouseBusy(
                     f"L'entrepôt {path} est ouvert par un autre programme (session d'analyse, "
                     f"autre chargement) depuis plus de {lock_timeout():.0f} s. Fermez-le puis "
                     "relancez ; pour analyser pendant les chargements, travaillez sur une copie "
