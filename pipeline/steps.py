@@ -67,7 +67,7 @@ def monthly_ingest(
 
 
 def _load(extract_dir: Path, db: Path | None, profile: str | None) -> tuple[LoadSummary, str]:
-    """Load an extract; return its summary and the status the `loads` table records."""
+    """Load an extract; return its summary and the outcome the `loads` table records."""
     from pipeline.extract import open_extract
     from pipeline.load import load_extract
     from pipeline.profiles import load_profile
@@ -76,7 +76,7 @@ def _load(extract_dir: Path, db: Path | None, profile: str | None) -> tuple[Load
     con = connect(database_path(db))
     try:
         summary = load_extract(con, extract)
-        row = con.execute("select status from loads where load_id = ?", [summary.load_id])
+        row = con.execute("select outcome from loads where load_id = ?", [summary.load_id])
         return summary, row.fetchone()[0]
     finally:
         con.close()
