@@ -311,8 +311,11 @@ def _report_through_prefect(
         else:
             flow = threads_report_flow(workers)
         return flow(year, centre, str(db) if db else None, str(out), formats)
-    except ImportError as error:
-        _fail(f"Exécuteur {runner} indisponible ({error.name} manquant) : pip install prefect-dask")
+    except ImportError as error:  # the cluster is an extra ("\[": a bracket, for rich)
+        _fail(
+            f"Exécuteur {runner} indisponible ({error.name} manquant) : "
+            "pip install 'csi\\[cluster]'"
+        )
     except UsageError as error:
         _fail(str(error))
     except RuntimeError as error:  # e.g. Prefect's temporary server did not start

@@ -124,11 +124,11 @@ def ingest_task(extract_dir: str, db: str | None, profile: str | None) -> dict:
         error.rejection_folder = steps.write_rejection(error, Path(extract_dir), _path(db))
         raise
     except WarehouseBusy as error:
-        attempt = runtime.task_run.run_count
-        if attempt <= LOCK_RETRIES:
+        attempt, retries = runtime.task_run.run_count, ingest_task.retries
+        if attempt <= retries:
             get_run_logger().warning(
-                f"{error} Nouvel essai dans {LOCK_RETRY_DELAY_SECONDS} s "
-                f"(essai {attempt + 1} sur {LOCK_RETRIES + 1})."
+                f"{error} Nouvel essai dans {ingest_task.retry_delay_seconds} s "
+                f"(essai {attempt + 1} sur {retries + 1})."
             )
         raise
 

@@ -151,7 +151,7 @@ def test_a_warehouse_held_by_a_reader_is_retried_not_failed(tmp_path, monkeypatc
     assert _outcomes(db) == [(1, "loaded"), (2, "loaded")]
     retries = [r.getMessage() for r in caplog.records if "Nouvel essai" in r.getMessage()]
     assert retries and "est ouvert par un autre programme" in retries[0]
-    assert "(essai 2 sur 4)" in retries[0]
+    assert "Nouvel essai dans 1 s (essai 2 sur 4)." in retries[0]
 
 
 READER = """

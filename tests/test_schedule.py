@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -208,7 +209,7 @@ def _first_of_next_month_at_six(now: dt.datetime) -> dt.datetime:
 def test_csi_serve_on_a_real_server_schedules_loads_and_reports(prefect_server, tmp_path):
     api, env = prefect_server
     extract, db, out = tmp_path / "depot", tmp_path / "entrepot.duckdb", tmp_path / "rapports"
-    subprocess.run(["cp", "-r", str(ROOT / "data" / "sample"), str(extract)], check=True)
+    shutil.copytree(ROOT / "data" / "sample", extract)
     billing_lines = len((extract / "billing_2025.csv").read_text().splitlines()) - 1
     serve_log = tmp_path / "csi-serve.log"
     started = dt.datetime.now()
@@ -238,14 +239,31 @@ def test_csi_serve_on_a_real_server_schedules_loads_and_reports(prefect_server, 
         # year is then the one of the month just ended, of which the sample has no data.
         state = _run_deployment(api, env, [], logs)
         assert state["type"] == "COMPLETED", f"{state}\n{_tail(serve_log)}"
+        # A refused extract: the run fails, says why in French in the UI, loads nothing.
+        billing = extract / "billing_2025.csv"
+        lines = billing.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines[1] = lines[1].replace("2025-01-01", "2025-13-45", 1)
+        billing.write_text("".join(lines), encoding="utf-8")
+        state, run_id = _run_deployment(api, env, [], logs, with_id=True)
+        assert state["type"] == "FAILED"
+        assert "Extraction refusée : 1 problème(s) à corriger" in state["message"]
+        # The run's logs reach the server in batches: wait for the refusal's line.
+        shown = _wait_for("no refusal in the logs", lambda: _refusal_logged(api, run_id), 60, logs)
+        assert sum("Extraction refusée" in line for line in shown) == 1
+        assert any(
+            "billing_2025.csv, ligne 1, colonne « act_date » : date impossible" in line
+            for line in shown
+        ), shown
+        assert not any("Traceback" in line for line in shown)
     finally:
         _stop(serve)
 
     assert [(load_id, status) for load_id, status, _ in loaded] == [(1, "loaded")]
     assert [(load_id, status) for load_id, status, _ in _loads(db)] == [
         (1, "loaded"),
-        (2, "unchanged"),
+        (2, "unchanged"),  # and nothing of the refused third run
     ]
+    assert len(list((tmp_path / "rejets").iterdir())) == 1
     con = duckdb.connect(str(db), read_only=True)
     try:
         assert con.execute("select count(*) from billing_lines").fetchone()[0] == billing_lines
@@ -266,7 +284,9 @@ def test_csi_serve_on_a_real_server_schedules_loads_and_reports(prefect_server, 
     print(f"csi serve → load in the warehouse: {(loaded[0][2] - started).total_seconds():.0f} s")
 
 
-def _run_deployment(api: str, env: dict[str, str], options: list[str], logs: list[Path]) -> dict:
+def _run_deployment(
+    api: str, env: dict[str, str], options: list[str], logs: list[Path], with_id: bool = False
+):
     """`prefect deployment run` the monthly deployment; its final state (bounded wait)."""
     trigger = subprocess.run(
         [str(BIN / "prefect"), "deployment", "run", f"{FLOW_NAME}/{DEPLOYMENT_NAME}", *options],
@@ -282,7 +302,20 @@ def _run_deployment(api: str, env: dict[str, str], options: list[str], logs: lis
         state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state"]
         return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED") else None
 
-    return _wait_for("the run did not finish", final_state, RUN_TIMEOUT, logs)
+    state = _wait_for("the run did not finish", final_state, RUN_TIMEOUT, logs)
+    return (state, run_id) if with_id else state
+
+
+def _refusal_logged(api: str, run_id: str) -> list[str] | None:
+    """The run's log lines once one of them tells the refusal."""
+    lines = _run_logs(api, run_id)
+    return lines if any("Extraction refusée" in line for line in lines) else None
+
+
+def _run_logs(api: str, run_id: str) -> list[str]:
+    """The lines the Prefect UI shows for a flow run."""
+    body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "sort": "TIMESTAMP_ASC"}
+    return [log["message"] for log in httpx.post(f"{api}/logs/filter", json=body).json()]
 
 
 def _loads(db: Path) -> list[tuple]:
