@@ -249,7 +249,7 @@ def test_csi_serve_on_a_real_server_schedules_loads_and_reports(prefect_server, 
         assert "Extraction refusée : 1 problème(s) à corriger" in state["message"]
         # The run's logs reach the server in batches: wait for the refusal's line.
         shown = _wait_for("no refusal in the logs", lambda: _refusal_logged(api, run_id), 60, logs)
-        assert sum("Extraction refusée" in line for line in shown) == 1
+        assert sum("Rien n'a été chargé" in line for line in shown) == 1  # told once
         assert any(
             "billing_2025.csv, ligne 1, colonne « act_date » : date impossible" in line
             for line in shown
@@ -309,7 +309,7 @@ def _run_deployment(
 def _refusal_logged(api: str, run_id: str) -> list[str] | None:
     """The run's log lines once one of them tells the refusal."""
     lines = _run_logs(api, run_id)
-    return lines if any("Extraction refusée" in line for line in lines) else None
+    return lines if any("Rien n'a été chargé" in line for line in lines) else None
 
 
 def _run_logs(api: str, run_id: str) -> list[str]:
