@@ -6,8 +6,10 @@ Heavy libraries (polars, duckdb, prefect…) are imported inside the commands so
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -350,31 +352,28 @@ def run(
     _print_reports(_console(), _written_reports(result["reports"]), result["reports"], None)
 
 
-def _expected_errors_off_the_terminal():
+@contextlib.contextmanager
+def _expected_errors_off_the_terminal() -> Iterator[None]:
     """While `csi run` runs its flow, Prefect's console does not print expected errors.
 
-    The flow logs a refusal once, in French (`flows.ExpectedErrorFilter`); `csi run`
-    prints that very message itself, as `csi ingest` does, so the console would say
-    it twice.
+    The flow logs a refusal once, in French (`flows.ExpectedErrorFilter` marks the
+    record); `csi run` prints that very message itself, as `csi ingest` does, so the
+    console would say it twice. The records still reach Prefect's API.
     """
-    import contextlib
     import logging
 
     def keep(record: logging.LogRecord) -> bool:
         return not getattr(record, "csi_expected", False)
 
-    @contextlib.contextmanager
-    def muted():
-        handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
-        for handler in handlers:
-            handler.addFilter(keep)
-        try:
-            yield
-        finally:
-            for handler in handlers:
-                handler.removeFilter(keep)
-
-    return muted()
+    root = logging.getLogger()
+    consoles = [h for h in root.handlers if isinstance(h, logging.StreamHandler)]
+    for handler in consoles:
+        handler.addFilter(keep)
+    try:
+        yield
+    finally:
+        for handler in consoles:
+            handler.removeFilter(keep)
 
 
 @app.command()
@@ -402,8 +401,16 @@ def serve(
     # service's journal, unless the user chose a level.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL
 
     from pipeline.schedule import monthly_deployment
+
+    if not PREFECT_API_URL.value():
+        _console(stderr=True).print(
+            "[bold yellow]Attention :[/] PREFECT_API_URL n'est pas défini : le planning vivra "
+            "dans un serveur Prefect temporaire, perdu à l'arrêt de la commande. Démarrez "
+            "« prefect server start » et définissez PREFECT_API_URL (docs/planification.md)."
+        )
 
     prefect_serve(monthly_deployment(extract_dir, db, profile, out, cron))
 
