@@ -4,6 +4,10 @@ The flows compose the plain functions of `pipeline.steps`. Run in-process, Prefe
 starts its own temporary API server: nothing to start by hand. `csi serve` registers
 the monthly schedule with a Prefect server or Prefect Cloud.
 
+A monthly run reports the year of the month just ended; nothing new is « inchangé », a
+success; a refused extract fails the run with its French message, logged once and
+without traceback (`ExpectedErrorFilter`); a warehouse held by a reader is retried.
+
 The annual report fans out: one task per group of centres (`pipeline.fanout`), each
 opening the warehouse read-only. The flows run them on a thread pool (every core of
 the machine); `dask_report_flow` runs the same flow on a Dask cluster, a local one or
