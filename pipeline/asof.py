@@ -2,7 +2,8 @@
 
 Rows replaced by later loads are kept in `*_history` tables; this module copies the
 versions valid at load L into an in-memory database, with the same SQL models on top,
-so a report regenerated years later reads exactly what the original report read.
+so a report regenerated years later reads exactly what the original report read. The
+models are computed there from scratch (the slow path of audits).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline.errors import UsageError
-from pipeline.warehouse import create_tables, create_views, scalar
+from pipeline.materialise import build_models
+from pipeline.warehouse import create_tables, scalar
 
 CANONICAL = ("billing_lines", "patients", "episodes")
 COPIED = ("ngap_reference", "public_holidays")
@@ -61,5 +63,5 @@ def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
         con.execute(f"insert into {table} select * from wh.{table} where load_id <= {load_id}")
     _copy_registers(con, load_id)
     con.execute("detach wh")
-    create_views(con)
+    build_models(con)
     return con

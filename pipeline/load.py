@@ -26,6 +26,7 @@ from pipeline import __version__
 from pipeline.canonical import KEYS, TABLES
 from pipeline.errors import Finding, InputError
 from pipeline.extract import Extract
+from pipeline.materialise import refresh_load
 from pipeline.pseudonym import Keyring, StoredKey
 from pipeline.readers import FILE, ROW
 from pipeline.staging import remove_stale, staging_folder
@@ -508,6 +509,7 @@ def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummar
         )
         _record_files(con, extract, load_id)
         _record_fingerprints(con, extract.keyring, load_id)
+        refresh_load(con, load_id)  # the stored models of the scopes this load touched
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -205,9 +205,11 @@ def coordination_fee(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> 
 
 
 def _counted_lines(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> int:
+    """Counted lines of the centre × year: `int_line_attribution` (stored) has one row per
+    counted line, where the view `int_counted_lines` would re-read the billing lines."""
     rows = _scoped(
         con,
-        "select centre_finess, year, count(*) as lines from int_counted_lines group by all",
+        "select centre_finess, year, count(*) as lines from int_line_attribution group by all",
         finess,
         year,
     )

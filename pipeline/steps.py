@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import InputError, UsageError
-from pipeline.warehouse import catalog, connect, database_path, initialise
+from pipeline.warehouse import catalog, connect, database_path, initialise, scalar
 
 if TYPE_CHECKING:  # the loader imports pandera and pandas: only `ingest` needs them
     from pipeline.load import LoadSummary
@@ -157,7 +157,7 @@ def report(
 
 
 def report_plan(year: int, centre: str | None = None, db: Path | None = None) -> list[list[str]]:
-    """The groups of centres to report (`pipeline.fanout`), views refreshed on the way.
+    """The groups of centres to report (`pipeline.fanout`).
 
     The warehouse is closed on return, so that tasks in other threads, processes or
     machines can open it read-only (`report_centres`).
@@ -218,19 +218,39 @@ def snapshot(destination: Path, db: Path | None = None) -> None:
 
 
 def open_warehouse(db: Path | None, as_of: int | None = None):
-    """A connection on the warehouse (with fresh views), or on its state after a load."""
+    """A read-only connection on the warehouse, or on its state right after a load.
+
+    Loads keep the stored models up to date, so readers never write and any number of
+    them (reports, verifies, analysts) read at once. A warehouse written by an earlier
+    version is migrated first, once (`pipeline.materialise.ensure_models`). As of the
+    latest load, the warehouse itself is that state: no need to rebuild it.
+    """
     from pipeline.asof import open_as_of
+    from pipeline.materialise import models_current
 
     path = database_path(db)
     if not path.exists():
         raise UsageError(
             f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest »."
         )
-    if as_of is not None:
+    con = connect(path, read_only=True)
+    if not models_current(con):  # its stamp covers the SQL files and the references
+        con.close()
+        _migrate(path)
+        con = connect(path, read_only=True)
+    if as_of is not None and as_of != scalar(con, "select max(load_id) from loads"):
+        con.close()
         return open_as_of(path, as_of)
-    con = connect(path)
-    initialise(con)
     return con
+
+
+def _migrate(path: Path) -> None:
+    """Bring a warehouse of an earlier version to this one (the only write a reader makes)."""
+    con = connect(path)
+    try:
+        initialise(con)
+    finally:
+        con.close()
 
 
 def verify(report_path: Path, db: Path | None = None) -> list[str]:

@@ -1,8 +1,8 @@
 """The DuckDB warehouse: canonical tables, reference tables and the SQL models.
 
 Tables hold the latest version of every row (replays applied). The SQL models of
-`sql/` are views over them, so an analyst querying the file and the report read the
-very same figures.
+`sql/` are stored under their names, computed by the loads (`pipeline.materialise`),
+so an analyst querying the file and the report read the very same figures.
 """
 
 from __future__ import annotations
@@ -157,35 +157,19 @@ def model_files() -> list[Path]:
     return [path for layer in LAYERS for path in sorted((root / layer).glob("*.sql"))]
 
 
-def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create one view per SQL model, named after its file.
-
-    Models of one layer may read each other, so creation is retried until every
-    view binds; a model that never binds is a bug worth a loud error.
-    """
-    pending = model_files()
-    while pending:
-        failed: list[tuple[Path, Exception]] = []
-        for path in pending:
-            try:
-                con.execute(f"create or replace view {path.stem} as\n{path.read_text()}")
-            except duckdb.CatalogException as exc:
-                failed.append((path, exc))
-            except duckdb.Error as exc:
-                raise RuntimeError(f"SQL model {path.name} is invalid: {exc}") from exc
-        if len(failed) == len(pending):
-            path, exc = failed[0]
-            raise RuntimeError(f"SQL model {path.name} does not bind: {exc}")
-        pending = [path for path, _ in failed]
-
-
 def initialise(con: duckdb.DuckDBPyConnection) -> None:
-    """Create whatever is missing: tables, reference data, views."""
+    """Create whatever is missing: tables, reference data, the SQL models.
+
+    The models are stored tables kept by the loads (`pipeline.materialise`); a warehouse
+    whose models are missing or were computed by other SQL files (an earlier version)
+    has them rebuilt here, once, so that readers never need to write.
+    """
+    from pipeline.materialise import ensure_models
     from pipeline.reference import load_reference_tables
 
     create_tables(con)
     load_reference_tables(con)
-    create_views(con)
+    ensure_models(con)
 
 
 def catalog(con: duckdb.DuckDBPyConnection) -> str:
