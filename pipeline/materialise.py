@@ -50,17 +50,20 @@ def _model_code() -> dict[str, str]:
 
 
 @functools.cache
-def model_order() -> tuple[str, ...]:
-    """Every model, each after every model it reads (read from the SQL files once)."""
+def _reads() -> dict[str, frozenset[str]]:
+    """The tables and models each model reads directly (`from` and `join` clauses)."""
     code = {name: re.sub(r"--[^\n]*", "", text) for name, text in _model_code().items()}
-    reads = {
-        name: {
-            other
-            for other in code
-            if other != name and re.search(rf"\b(from|join)\s+{other}\b", text, re.IGNORECASE)
-        }
+    return {
+        name: frozenset(re.findall(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b", text, re.I)) - {name}
         for name, text in code.items()
     }
+
+
+@functools.cache
+def model_order() -> tuple[str, ...]:
+    """Every model, each after every model it reads (read from the SQL files once)."""
+    code = _model_code()
+    reads = {name: _reads()[name] & set(code) for name in code}
     ordered: list[str] = []
     while len(ordered) < len(code):
         ready = sorted(n for n in code if n not in ordered and reads[n] <= set(ordered))
@@ -73,6 +76,21 @@ def model_order() -> tuple[str, ...]:
 def stored_models() -> tuple[str, ...]:
     """The models kept as tables, in dependency order."""
     return tuple(name for name in model_order() if name not in VIEW_MODELS)
+
+
+@functools.cache
+def register_models() -> tuple[str, ...]:
+    """The stored models that read a register table, directly or through another model.
+
+    A load that changes only a centre × year's register recomputes these alone; the
+    others (line attribution, patients by reason, acts…) cannot have changed.
+    """
+    found: set[str] = set()
+    for name in model_order():
+        reads = _reads()[name]
+        if any(r.startswith("register_") for r in reads) or reads & found:
+            found.add(name)
+    return tuple(name for name in stored_models() if name in found)
 
 
 def model_stamp() -> str:
@@ -160,12 +178,14 @@ def _create(con: duckdb.DuckDBPyConnection, sql: str, name: str) -> None:
 def all_scopes(database: str) -> str:
     """Every centre × year the warehouse holds anything for (lines, episodes, registers)."""
     return f"""
+    select *, true as lines from (
     select distinct centre_finess, extract(year from act_date)::integer as year
     from {database}.main.billing_lines
     union select distinct centre_finess, extract(year from start_date)::integer
     from {database}.main.episodes
     union select distinct centre_finess, year from {database}.main.register_versions
     union select distinct centre_finess, year from {database}.main.register_centres
+    )
     """
 
 
@@ -194,18 +214,21 @@ def touched_scopes(database: str, load_id: int) -> str:
         select centre_finess, patient_id from changed_episodes
         union select centre_finess, patient_id from changed_patients
     )
-    select centre_finess, extract(year from act_date)::integer as year
+    , scopes as (
+    select centre_finess, extract(year from act_date)::integer as year, true as lines
     from {w}.billing_lines where load_id = {lid}
     union
-    select centre_finess, extract(year from act_date)::integer
+    select centre_finess, extract(year from act_date)::integer, true
     from {w}.billing_lines_history where replaced_by_load = {lid}
     union
-    select centre_finess, extract(year from start_date)::integer from changed_episodes
+    select centre_finess, extract(year from start_date)::integer, true from changed_episodes
     union
-    select b.centre_finess, extract(year from b.act_date)::integer
+    select b.centre_finess, extract(year from b.act_date)::integer, true
     from {w}.billing_lines b semi join changed_people p using (centre_finess, patient_id)
     union
-    select centre_finess, year from {w}.register_versions where load_id = {lid}
+    select centre_finess, year, false from {w}.register_versions where load_id = {lid}
+    )
+    select centre_finess, year, bool_or(lines) as lines from scopes group by all
     """
 
 
@@ -221,19 +244,24 @@ def refresh_load(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute the stored models of the scopes in the temporary table `refresh_scopes`."""
+    """Recompute the stored models of the scopes in the temporary table `refresh_scopes`.
+
+    Its rows are (centre_finess, year, lines): `lines` false for a scope whose register
+    alone changed, where only `register_models` are recomputed.
+    """
     scopes = scalar(con, "select count(*) from refresh_scopes")
-    if scopes:
-        for group in _groups(con):
-            _refresh_group(con, group)
+    for lines in (True, False):
+        for group in _groups(con, lines):
+            _refresh_group(con, group, lines)
     con.execute("drop table if exists temp.main.refresh_scopes")
     return scopes
 
 
-def _groups(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
+def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[list[str]]:
     """The refreshed centres in groups of about `GROUP_LINES` lines of the refreshed years."""
     sizes = con.execute(
-        "select s.centre_finess, coalesce(sum(n.lines), 0) from refresh_scopes s "
+        "select s.centre_finess, coalesce(sum(n.lines), 0) "
+        f"from (select * from refresh_scopes where lines = {lines}) s "
         "left join (select centre_finess, extract(year from act_date)::integer as year, "
         f"count(*) as lines from {catalog(con)}.main.billing_lines "
         "where centre_finess in (select centre_finess from refresh_scopes) group by all) n "
@@ -254,13 +282,18 @@ def _listed(values: Iterable[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str]) -> None:
-    """Run the models over these centres' refreshed scopes and store their rows."""
+def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str], lines: bool) -> None:
+    """Run the models over these centres' refreshed scopes and store their rows.
+
+    With `lines` false (registers changed, nothing else), the models that read no
+    register are read from their stored rows instead of recomputed.
+    """
     database = catalog(con)
     listed = _listed(centres)
+    recomputed = stored_models() if lines else register_models()
     con.execute(
-        "create or replace temp table group_scopes as select * from refresh_scopes "
-        f"where centre_finess in ({listed})"
+        "create or replace temp table group_scopes as select centre_finess, year "
+        f"from refresh_scopes where lines = {lines} and centre_finess in ({listed})"
     )
     con.execute(
         "create or replace temp table billing_lines as select b.* "
@@ -275,9 +308,16 @@ def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str]) -> None:
         )
     try:
         for name in model_order():
-            kind = "view" if name in VIEW_MODELS else "table"
-            con.execute(f"create or replace temp {kind} {name} as\n{_model_code()[name]}")
-        for name in stored_models():
+            if name in VIEW_MODELS:
+                con.execute(f"create or replace temp view {name} as\n{_model_code()[name]}")
+            elif name in recomputed:
+                con.execute(f"create or replace temp table {name} as\n{_model_code()[name]}")
+            else:
+                con.execute(
+                    f"create or replace temp view {name} as select * from {database}.main.{name} "
+                    f"where centre_finess in ({listed})"
+                )
+        for name in recomputed:
             target = f"{database}.main.{name}"
             con.execute(
                 f"delete from {target} t using group_scopes s "
@@ -292,8 +332,15 @@ def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str]) -> None:
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
+    kinds = dict(
+        con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_catalog = 'temp'"
+        ).fetchall()
+    )
     for name in reversed(model_order()):
-        kind = "view" if name in VIEW_MODELS else "table"
-        con.execute(f"drop {kind} if exists temp.main.{name}")
+        if name in kinds:
+            kind = "view" if kinds[name] == "VIEW" else "table"
+            con.execute(f"drop {kind} temp.main.{name}")
     for table in (*SHADOWED, "group_scopes"):
         con.execute(f"drop table if exists temp.main.{table}")

@@ -120,10 +120,12 @@ def _two_centres_2025(tmp_path: Path, db: Path) -> None:
     )
 
 
-def _scopes_of_load(db: Path, load_id: int) -> set[tuple[str, int]]:
+def _scopes_of_load(db: Path, load_id: int, lines: bool = True) -> set[tuple[str, int]]:
+    """The scopes the load touched: through its data (`lines`), else through registers only."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return set(con.execute(touched_scopes('"w"', load_id)).fetchall())
+        rows = con.execute(touched_scopes('"w"', load_id)).fetchall()
+        return {(finess, year) for finess, year, data in rows if data == lines}
     finally:
         con.close()
 
@@ -232,6 +234,48 @@ def test_a_patient_replaced_later_changes_the_stored_ages(tmp_path):
     )
     assert _scopes_of_load(db, 2) == {(FINESS, 2025)}
     assert _rows(db, query, [FINESS]) == [(1, 1)]
+
+
+def test_a_register_loaded_later_recomputes_only_the_models_that_read_registers(tmp_path):
+    """Two nurses registered for 2025 after the lines: one bills (…01), one never does (…02);
+    a line billed by an unregistered nurse (…99) is a finding; acts stay as stored."""
+    db = tmp_path / "w.duckdb"
+    steps.ingest(
+        make_extract(
+            tmp_path / "lines",
+            billing=billing_rows(
+                {"act_date": "2025-02-03", "nurse_id": "10000000001"},
+                {"act_date": "2025-02-03", "nurse_id": "19999999999"},
+            ),
+            patients=patient_rows({"patient_id": "P1"}),
+        ),
+        db,
+    )
+    con = duckdb.connect(str(db))  # a mark a recomputation of acts would overwrite
+    con.execute("update acts set amount_eur = 1234 where centre_finess = ?", [FINESS])
+    con.close()
+    register = {
+        "finess": FINESS, "name": "Centre", "year": 2025,
+        "staff": {"nurses": [{"id": "10000000001", "fte": 1.0}, {"id": "10000000002", "fte": 0.5}]},
+    }  # fmt: skip
+    steps.ingest(make_extract(tmp_path / "register", register=register), db)
+    assert _scopes_of_load(db, 2, lines=False) == {(FINESS, 2025)}
+    assert _scopes_of_load(db, 2, lines=True) == set()
+    assert _rows(
+        db, "select nurses, nurse_fte from staff where centre_finess = ? and year = 2025", [FINESS]
+    ) == [(2, 1.5)]
+    assert _rows(
+        db,
+        "select finding, examples from quality where centre_finess = ? and finding like '%nurse%' "
+        "order by finding",
+        [FINESS],
+    ) == [
+        ("nurse_not_in_register", ["19999999999"]),
+        ("registered_nurse_without_act", ["10000000002"]),
+    ]
+    assert _rows(db, "select distinct amount_eur from acts where centre_finess = ?", [FINESS]) == [
+        (1234,)
+    ]
 
 
 def test_a_refused_load_leaves_the_stored_models_as_they_were(tmp_path):
