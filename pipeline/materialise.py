@@ -39,8 +39,12 @@ VIEW_MODELS = (
     "int_counted_lines",
     "int_scoped_lines",
 )
-# The canonical tables shadowed by the rows of the refreshed scopes.
+# The canonical tables shadowed by the rows of the refreshed scopes: the lines through
+# a view (read once, by `int_counted_lines`), a centre's episodes and patients copied.
 SHADOWED = ("billing_lines", "episodes", "patients")
+# View models computed once per refreshed group, as the many models reading them would
+# each recompute them (the quality findings read the counted lines a dozen times).
+COMPUTED_ONCE = ("int_counted_lines",)
 STAMP_TABLE = "model_stamp"
 
 
@@ -296,7 +300,7 @@ def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str], lines: bo
         f"from refresh_scopes where lines = {lines} and centre_finess in ({listed})"
     )
     con.execute(
-        "create or replace temp table billing_lines as select b.* "
+        "create or replace temp view billing_lines as select b.* "
         f"from {database}.main.billing_lines b semi join group_scopes s "
         "on s.centre_finess = b.centre_finess and s.year = extract(year from b.act_date) "
         f"where b.centre_finess in ({listed})"
@@ -308,7 +312,9 @@ def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str], lines: bo
         )
     try:
         for name in model_order():
-            if name in VIEW_MODELS:
+            if name in COMPUTED_ONCE:
+                con.execute(f"create or replace temp table {name} as\n{_model_code()[name]}")
+            elif name in VIEW_MODELS:
                 con.execute(f"create or replace temp view {name} as\n{_model_code()[name]}")
             elif name in recomputed:
                 con.execute(f"create or replace temp table {name} as\n{_model_code()[name]}")
@@ -342,5 +348,6 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
         if name in kinds:
             kind = "view" if kinds[name] == "VIEW" else "table"
             con.execute(f"drop {kind} temp.main.{name}")
-    for table in (*SHADOWED, "group_scopes"):
+    con.execute("drop view if exists temp.main.billing_lines")
+    for table in (*SHADOWED[1:], "group_scopes"):
         con.execute(f"drop table if exists temp.main.{table}")

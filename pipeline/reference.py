@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from typing import TYPE_CHECKING
 
 import duckdb
 import holidays
-import polars as pl
+
+if TYPE_CHECKING:  # polars takes half a second to import: readers of reports never need it
+    import polars as pl
 
 from pipeline.resources import reference_file
 
@@ -32,6 +35,8 @@ def ngap_zone(finess: str) -> str:
 
 
 def _ngap_file_frame() -> pl.DataFrame:
+    import polars as pl
+
     return pl.read_csv(
         reference_file(NGAP_FILE),
         schema_overrides={
@@ -51,6 +56,8 @@ def ngap_frame() -> pl.DataFrame:
     metropolitan value there, so those rows are copied into the zone here, and the
     amount check is a plain join on the centre's zone.
     """
+    import polars as pl
+
     table = _ngap_file_frame()
     metropole = table.filter(pl.col("zone") == "metropole")
     copies = [
@@ -74,6 +81,8 @@ def b2_aliases() -> dict[str, str]:
     `IFA` is how B2 writes the IFD, `IKP` the plain IK: read at ingest as those codes,
     so that section 3 and the amount checks know them.
     """
+    import polars as pl
+
     aliases: dict[str, str] = {}
     listed = _ngap_file_frame().filter(pl.col("b2_aliases").is_not_null())
     for code, keys in listed.select("code", "b2_aliases").unique().iter_rows():
@@ -83,6 +92,8 @@ def b2_aliases() -> dict[str, str]:
 
 def holiday_frame() -> pl.DataFrame:
     """French public holidays, metropolitan and Alsace-Moselle, for the supported years."""
+    import polars as pl
+
     rows: list[tuple[dt.date, str, str]] = []
     years = list(HOLIDAY_YEARS)
     for zone, calendar in (
