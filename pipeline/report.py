@@ -1,7 +1,8 @@
 """Assemble the annexe 3 report of one centre × year from the warehouse's SQL models.
 
-Every figure is read from a view of `sql/marts/`, so the analyst who queries the
-warehouse and the report always agree. This module only reshapes rows into the JSON
+Every figure is read from a model of `sql/marts/`, stored under its name by the loads
+(`pipeline.materialise`), so the analyst who queries the warehouse and the report
+always agree. This module only reshapes rows into the JSON
 contract of annexe3-report.md.
 """
 

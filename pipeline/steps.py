@@ -136,7 +136,7 @@ def report(
     With `as_of`, the report reads the warehouse as it stood right after that load.
     `progress` hears what is being done (the PDF takes seconds: the CLI shows it) and
     `on_report` receives each report built, for a summary, in the order of the centres.
-    Centres are reported in groups, each group's models computed once, the groups in
+    Centres are reported in groups, each report query run once per group, the groups in
     parallel on `workers` threads (default: one per core, `pipeline.fanout`).
     """
     from pipeline.fanout import run_groups
