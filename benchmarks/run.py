@@ -1,9 +1,10 @@
 """Time and measure the pipeline against the bare DuckDB script and naive pandas, one run.
 
-Why: the targets of the scale issue (ingest ≤ 2× the bare load, report ≤ 1.5× the bare
-aggregates + 2 s, peak RSS ≤ 2 GiB, a monthly load into a full warehouse ≤ 1.5× into an
-empty one, `csi --help` < 0.5 s) are only meaningful measured together, on the same
-files, on the same machine, in the same run.
+Why: the targets (ingest, models refreshed, ≤ 1.5× the bare load + 1.0× the bare
+aggregates; the all-centres and the one-centre report ≤ 1.0× the bare aggregates;
+peak RSS ≤ 1 GiB; a monthly load into a full warehouse ≤ 1.5× into an empty one;
+`csi --help` < 0.5 s) are only meaningful measured together, on the same files, on the
+same machine, in the same run.
 
 Every candidate runs as a child process; its wall time is measured here and its peak
 RSS read from the kernel's accounting of that very child (`os.wait4`), so no candidate
@@ -125,6 +126,9 @@ class Bench:
         out = self.work / f"reports-{scale}-{fmt}"
         report = [*CSI, "report", "--year", YEAR, "--db", str(db), "--out", str(out)]
         self.add(scale, fmt, "csi report (json)", [*report, "--format", "json"], lines)
+        first = sorted(p.name for p in out.iterdir())[0]
+        one = [*report, "--centre", first, "--format", "json"]
+        self.add(scale, fmt, "csi report one centre (json)", one, lines)
         return db
 
     def bare(self, scale: str, fmt: str, data: Path, lines: int) -> dict:
@@ -234,7 +238,7 @@ def markdown(measures: list[Measure], info: dict) -> str:
         if m.candidate == "csi ingest" or m.candidate.startswith("monthly"):
             reference = base.get(key) if not m.candidate.startswith("monthly") else None
             ratio = _ratio(m.wall_s, reference.wall_s) if reference else "–"
-        elif m.candidate.startswith("csi report"):
+        elif m.candidate.startswith("csi report"):  # all centres and one centre
             ratio = _ratio(m.wall_s, aggs[key].wall_s) if key in aggs else "–"
         elif m.candidate.startswith("naive pandas"):
             ratio = _ratio(m.wall_s, whole[key].wall_s) if key in whole else "–"
@@ -258,29 +262,31 @@ def targets(measures: list[Measure]) -> list[str]:
         aggs = found.get(("10M", fmt, "bare DuckDB: aggregates"))
         empty = found.get(("10M", fmt, "monthly 1M into empty"))
         full = found.get(("10M", fmt, "monthly 1M into 10M"))
-        if ingest and load:
-            verdicts.append(
-                _verdict(f"{fmt}: ingest ≤ 2× bare load", ingest.wall_s, 2 * load.wall_s)
-            )
-        if report and aggs:
+        one = found.get(("10M", fmt, "csi report one centre (json)"))
+        if ingest and load and aggs:
             verdicts.append(
                 _verdict(
-                    f"{fmt}: report ≤ 1.5× bare aggregates + 2 s",
-                    report.wall_s,
-                    1.5 * aggs.wall_s + 2,
+                    f"{fmt}: ingest (models refreshed) ≤ 1.5× bare load + 1.0× bare aggregates",
+                    ingest.wall_s,
+                    1.5 * load.wall_s + aggs.wall_s,
                 )
             )
+        for m in (report, one):
+            if m and aggs:
+                verdicts.append(
+                    _verdict(f"{fmt}: {m.candidate} ≤ 1.0× bare aggregates", m.wall_s, aggs.wall_s)
+                )
         if empty and full:
             verdicts.append(
                 _verdict(
                     f"{fmt}: monthly 1M into 10M ≤ 1.5× into empty", full.wall_s, 1.5 * empty.wall_s
                 )
             )
-        for m in (ingest, report, full):
+        for m in (ingest, report, one, full):
             if m:
                 verdicts.append(
                     _verdict(
-                        f"{fmt}: peak RSS of {m.candidate} ≤ 2048 MiB", m.peak_rss_mb, 2048, "MiB"
+                        f"{fmt}: peak RSS of {m.candidate} ≤ 1024 MiB", m.peak_rss_mb, 1024, "MiB"
                     )
                 )
     help_ = found.get(("-", "-", "csi --help (median of 7)"))
