@@ -11,9 +11,10 @@ scopes (DuckDB looks up temporary objects before the warehouse's), then replaces
 stored rows of those scopes. A scope is a centre × year: every stored model has
 `centre_finess` and `year` columns, and the rows of a centre × year depend only on
 that centre × year's billing lines, the centre's episodes and patients, and the
-registers and reference tables. The line-level staging models, `int_counted_lines`
-and `int_scoped_lines` stay views (`VIEW_MODELS`): the first are a cheap projection
-of the canonical tables, the last a doubled copy of the lines only marts read.
+registers and reference tables. The staging models, `int_counted_lines`,
+`int_scoped_lines` and `int_visits` stay views (`VIEW_MODELS`): the first are a cheap
+projection of the canonical tables, the others line-level inputs that only stored
+models read.
 
 Scopes are refreshed in groups of about `GROUP_LINES` billing lines, so memory stays
 bounded whatever the size of a load or of a migration.
@@ -38,6 +39,7 @@ VIEW_MODELS = (
     "stg_patients",
     "int_counted_lines",
     "int_scoped_lines",
+    "int_visits",  # one row per visit, read by the billing audit's items alone
 )
 # The canonical tables shadowed by the rows of the refreshed scopes: the lines through
 # a view (read once, by `int_counted_lines`), a centre's episodes and patients copied.
