@@ -31,7 +31,7 @@ import duckdb
 
 from pipeline.warehouse import catalog, model_files, scalar
 
-GROUP_LINES = 1_000_000  # billing lines refreshed at once: about 500 MB of temporary tables
+GROUP_LINES = 500_000  # billing lines refreshed at once: about 250 MB of temporary tables
 # Models kept as views: line-level projections no report query reads.
 VIEW_MODELS = (
     "stg_billing_lines",
@@ -48,6 +48,7 @@ SHADOWED = ("billing_lines", "episodes", "patients")
 # each recompute them (the quality findings read the counted lines a dozen times).
 COMPUTED_ONCE = ("int_counted_lines",)
 STAMP_TABLE = "model_stamp"
+REFRESH_MEMORY = "512MB"  # DuckDB's budget while a load refreshes its scopes
 
 
 @functools.cache
@@ -246,7 +247,14 @@ def refresh_load(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
     con.execute(
         f"create or replace temp table refresh_scopes as {touched_scopes(catalog(con), load_id)}"
     )
-    return refresh(con)
+    # The load's batches may still hold the process's memory: DuckDB gets less for the
+    # refresh (it spills beyond), so that the peak stays within the load's own.
+    limit = scalar(con, "select current_setting('memory_limit')")
+    con.execute(f"set memory_limit = '{REFRESH_MEMORY}'")
+    try:
+        return refresh(con)
+    finally:
+        con.execute(f"set memory_limit = '{limit}'")
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> int:
