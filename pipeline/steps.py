@@ -83,7 +83,7 @@ def _load(extract_dir: Path, db: Path | None, profile: str | None) -> tuple[Load
 
 
 def has_year(year: int, db: Path | None = None) -> bool:
-    """Whether the warehouse exists and holds counted lines of `year` (views refreshed)."""
+    """Whether the warehouse exists and holds counted lines of `year` (read-only)."""
     if not database_path(db).exists():
         return False
     con = open_warehouse(db)
