@@ -164,7 +164,7 @@ sys.stdin.read()
 
 def test_csi_run_on_a_refused_extract_says_what_csi_ingest_says(tmp_path):
     bad = make_extract(tmp_path / "m1", billing=billing_rows({"act_date": "2025-13-45"}))
-    env = {**os.environ, "CSI_SECRETS_DIR": str(tmp_path / "secrets")}
+    env = {**os.environ, "CSI_SECRETS_DIR": str(tmp_path / "secrets"), "COLUMNS": "500"}
     env.pop("PREFECT_API_URL", None)  # csi run starts its own temporary server
 
     def csi(*args: str) -> subprocess.CompletedProcess:
