@@ -50,7 +50,8 @@ def _copy_registers(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
 def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse holding what `path` held right after load `load_id`."""
     con = duckdb.connect()
-    con.execute(f"attach '{path}' as wh (read_only)")
+    quoted = str(path).replace("'", "''")  # any path, apostrophes included
+    con.execute(f"attach '{quoted}' as wh (read_only)")
     if not scalar(con, "select count(*) from wh.loads where load_id = ?", [load_id]):
         con.close()
         raise UsageError(f"Chargement n° {load_id} inconnu dans {path} (voir la table loads).")

@@ -427,9 +427,12 @@ def verify(
     """
     from pipeline.errors import UsageError
     from pipeline.steps import verify as run_verify
+    from pipeline.verify import MissingInputs
 
     try:
         diffs = run_verify(report_json, db)
+    except MissingInputs as error:
+        _print_missing_inputs(error)
     except UsageError as error:
         _fail(str(error))
     console = _console()
@@ -439,6 +442,20 @@ def verify(
     console.print(f"[red]Différences[/] ({len(diffs)}) — attendu → recalculé :")
     for line in diffs[:100]:
         console.print(f"  {line}", markup=False)
+    raise typer.Exit(1)
+
+
+def _print_missing_inputs(error) -> None:
+    """The input files the report cites and this warehouse lacks, then exit 1 (no diff)."""
+    console = _console(stderr=True)
+    console.print(f"[bold red]Entrepôt différent :[/] {error}", soft_wrap=True)
+    console.print("Fichiers absents de l'entrepôt (nom, SHA-256) :")
+    for item in error.missing:
+        console.print(f"  • {item.get('file')}  {item.get('sha256')}", markup=False, soft_wrap=True)
+    console.print(
+        "Vérifiez le rapport avec l'entrepôt qui l'a produit (--db), ou chargez ces fichiers.",
+        soft_wrap=True,
+    )
     raise typer.Exit(1)
 
 

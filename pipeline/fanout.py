@@ -79,10 +79,7 @@ def report_group(
         for finess in centres:
             tell(f"Calcul des chiffres du centre {finess} ({year})")
             built = build_report(con, finess, year)
-            paths: list[Path] = []
-            for fmt in formats:
-                tell(f"Centre {finess} : écriture du rapport {fmt.upper()}")
-                paths += write_report(built, Path(out), (fmt,))
+            paths = write_report(built, Path(out), formats, tell)
             done.append(CentreReport(finess, paths, built))
     return done
 

@@ -17,12 +17,16 @@ from pipeline.resources import resource_dir
 
 def to_pdf(report: dict[str, Any]) -> bytes:
     """The PDF document of one report, as bytes."""
+    return html_to_pdf(to_html(report))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Print the report's HTML page (`render.to_html`) on A4: the PDF shows that very page."""
     from weasyprint import HTML
 
     # WeasyPrint warns about CSS meant for browsers only (e.g. `details`): not our reader's concern.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    html = HTML(string=to_html(report), base_url=str(resource_dir("report_templates")))
-    return html.write_pdf()
+    return HTML(string=html, base_url=str(resource_dir("report_templates"))).write_pdf()
 
 
 def write_pdf(report: dict[str, Any], path: Path) -> None:

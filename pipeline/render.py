@@ -8,7 +8,11 @@ from the same dict by `pipeline.xlsx`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import os
+import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -98,6 +102,30 @@ def french_date(iso: str | None) -> str:
     return dt.date.fromisoformat(iso).strftime("%d/%m/%Y") if iso else ""
 
 
+def french_long_date(iso: str) -> str:
+    """« 2025-01-03 » → « 3 janvier 2025 », « 2025-03-01 » → « 1er mars 2025 »."""
+    day = dt.date.fromisoformat(iso)
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {labels.MONTHS[day.month - 1]} {day.year}"
+
+
+def coverage_text(coverage: dict[str, Any] | None) -> str:
+    """« données facturées du 3 janvier 2025 au 28 février 2025 »: what the figures cover.
+
+    Why: a part-year extract must never pass for the whole year on the report's cover.
+    """
+    if not coverage or not coverage.get("first_act_date"):
+        return "aucune donnée facturée"
+    first, last = coverage["first_act_date"], coverage["last_act_date"]
+    return f"données facturées du {french_long_date(first)} au {french_long_date(last)}"
+
+
+def missing_months(coverage: dict[str, Any] | None) -> list[str]:
+    """The names of the months without any counted line (« mars », « avril »…)."""
+    held = set((coverage or {}).get("months") or [])
+    return [name for month, name in enumerate(labels.MONTHS, start=1) if month not in held]
+
+
 def dig(data: Any, *path: str) -> Any:
     """`data[a][b]…`, or None as soon as a step is missing (no N-1 figure to show)."""
     for key in path:
@@ -140,7 +168,13 @@ def environment() -> Environment:
         fr_date=french_date,
         css=css_string,
     )
-    env.globals.update(labels=trusted_labels(), change=change, dig=dig)
+    env.globals.update(
+        labels=trusted_labels(),
+        change=change,
+        dig=dig,
+        coverage_text=coverage_text,
+        missing_months=missing_months,
+    )
     return env
 
 
@@ -163,40 +197,92 @@ def to_html(report: dict[str, Any]) -> str:
     )
 
 
-def _write_pdf(report: dict[str, Any], path: Path) -> None:
-    """Imported lazily: WeasyPrint takes a second to load."""
-    from pipeline.pdf import write_pdf
+class Rendering:
+    """The files of one report, each rendered at most once.
 
-    write_pdf(report, path)
+    Why: the PDF is the HTML page printed, so asking for both must not lay the page out
+    twice (the charts and the template take a noticeable part of a report's time).
+    """
 
+    def __init__(self, report: dict[str, Any]) -> None:
+        self.report = report
 
-def _write_xlsx(report: dict[str, Any], path: Path) -> None:
-    """Imported lazily, like every heavy dependency of the CLI."""
-    from pipeline.xlsx import write_xlsx
+    @functools.cached_property
+    def html(self) -> str:
+        return to_html(self.report)
 
-    write_xlsx(report, path)
+    def write(self, fmt: str, path: Path) -> None:
+        """Write the report in `fmt` to `path`; heavy libraries are imported lazily."""
+        if fmt == "json":
+            path.write_text(to_json(self.report), encoding="utf-8")
+        elif fmt == "html":
+            path.write_text(self.html, encoding="utf-8")
+        elif fmt == "pdf":
+            from pipeline.pdf import html_to_pdf
 
+            path.write_bytes(html_to_pdf(self.html))
+        elif fmt == "xlsx":
+            from pipeline.xlsx import write_xlsx
 
-WRITERS: dict[str, Callable[[dict[str, Any], Path], None]] = {
-    "json": lambda report, path: path.write_text(to_json(report), encoding="utf-8"),
-    "html": lambda report, path: path.write_text(to_html(report), encoding="utf-8"),
-    "pdf": _write_pdf,
-    "xlsx": _write_xlsx,
-}
-
-
-def write_report(report: dict[str, Any], out: Path, formats: tuple[str, ...]) -> list[Path]:
-    """Write `out/<finess>/<year>/annexe3.<fmt>` for each format; return the paths."""
-    target = report_dir(out, report)
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in formats:
-        if fmt not in WRITERS:
+            write_xlsx(self.report, path)
+        else:
             raise ValueError(fmt)
-        path = target / f"annexe3.{fmt}"
-        WRITERS[fmt](report, path)
-        written.append(path)
-    return written
+
+
+def write_report(
+    report: dict[str, Any],
+    out: Path,
+    formats: tuple[str, ...],
+    tell: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write `out/<finess>/<year>/annexe3.<fmt>` for each format; return the paths.
+
+    The set is written into a temporary folder beside its target, then moved into place,
+    so that a run killed midway leaves the previous complete set or the new one, never
+    the new JSON beside the old PDF.
+    """
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise ValueError(", ".join(unknown))
+    target = report_dir(out, report)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = _sibling(target, "partial")
+    staging.mkdir()
+    try:
+        rendering = Rendering(report)
+        for fmt in formats:
+            if tell:
+                tell(
+                    f"Centre {report['meta']['centre_finess']} : écriture du rapport {fmt.upper()}"
+                )
+            rendering.write(fmt, staging / f"annexe3.{fmt}")
+        replace_folder(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [target / f"annexe3.{fmt}" for fmt in formats]
+
+
+def _sibling(target: Path, kind: str) -> Path:
+    """A hidden, unique name beside `target` (same parent: a rename, never a copy)."""
+    return target.with_name(f".{target.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Put the complete folder `new` at `target`: the old one renamed aside, the new one
+    renamed in, then the old one removed (with leftovers of runs killed in between)."""
+    old = None
+    if target.exists():
+        old = _sibling(target, "old")
+        os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except OSError:
+        if old is not None:
+            os.rename(old, target)
+        raise
+    for leftover in target.parent.glob(f".{target.name}.old-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def summary_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 
 from pipeline import __version__, labels
+from pipeline.canonical import FINESS_PATTERN
+from pipeline.errors import UsageError
 from pipeline.reference import NGAP_FILE, holiday_zone
 from pipeline.resources import reference_file
 from pipeline.scoped import scoped_rows
@@ -251,6 +254,29 @@ def generation_time() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def coverage(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+    """The first and last act dates of the counted lines and the months that hold some.
+
+    Why: a report built from January and February must say so on its cover, or it would
+    be read as the whole year's activity.
+    """
+    rows = _scoped(
+        con,
+        "select centre_finess, year, min(act_date) as first_act_date, "
+        "max(act_date) as last_act_date, list_sort(list(distinct month)) as months "
+        "from int_counted_lines group by all",
+        finess,
+        year,
+    )
+    row = rows[0] if rows else {}
+    first, last = row.get("first_act_date"), row.get("last_act_date")
+    return {
+        "first_act_date": first.isoformat() if first else None,
+        "last_act_date": last.isoformat() if last else None,
+        "months": [int(m) for m in row.get("months") or []],
+    }
+
+
 def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
     import holidays
 
@@ -262,6 +288,7 @@ def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, An
         "centre_finess": finess,
         "centre_name": name[0]["name"] if name else None,
         "year": year,
+        "coverage": coverage(con, finess, year),
         "holiday_zone": holiday_zone(finess),
         "generated_at": generation_time(),
         "package_version": __version__,
@@ -302,6 +329,48 @@ def _holds_billing(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> bo
     comparing with such a year would show every billed figure as growing from zero.
     """
     return _counted_lines(con, finess, year) > 0
+
+
+def counted_centres(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
+    """The centres with at least one counted line in `year`: those a report can be for."""
+    rows = con.execute(
+        "select distinct centre_finess from int_counted_lines where year = ? order by 1",
+        [int(year)],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def check_reportable(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> None:
+    """Refuse, in French, a report that would describe nothing.
+
+    Why: a malformed or unknown FINESS, or a year without a counted line, would otherwise
+    give a plausible report of 0 patients labelled for the CPAM.
+    """
+    if not re.fullmatch(FINESS_PATTERN, finess):
+        raise UsageError(
+            f"FINESS mal formé : « {finess} ». Un FINESS a 9 caractères : 2 chiffres "
+            "(ou 2A, 2B) puis 7 chiffres, par exemple 750000001."
+        )
+    known = [
+        t
+        for t in ("billing_lines", "patients", "episodes", "register_centres")
+        if con.execute(f"select 1 from {t} where centre_finess = ? limit 1", [finess]).fetchall()
+    ]
+    if not known:
+        raise UsageError(
+            f"Centre inconnu : le FINESS {finess} n'apparaît dans aucune extraction chargée "
+            "dans l'entrepôt. Vérifiez le numéro, ou chargez d'abord son extraction "
+            "(csi ingest). Aucun rapport n'a été écrit."
+        )
+    if not con.execute(
+        "select 1 from int_counted_lines where centre_finess = ? and year = ? limit 1",
+        [finess, int(year)],
+    ).fetchall():
+        raise UsageError(
+            f"Aucune ligne de facturation comptée (statut « billed ») pour le centre {finess} "
+            f"en {year} : pas de rapport pour une année sans activité facturée. Aucun rapport "
+            "n'a été écrit."
+        )
 
 
 def _act_figures(block: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,10 +173,16 @@ def report_plan(year: int, centre: str | None = None, db: Path | None = None) ->
 def _plan(con, year: int, centre: str | None, db: Path | None) -> tuple[list[str], list[list[str]]]:
     """The centres to report (one, or every centre with data that year) and their groups."""
     from pipeline.fanout import centre_groups
+    from pipeline.report import check_reportable, counted_centres
 
-    centres = [centre] if centre else _centres_of_year(con, year)
+    if centre:
+        check_reportable(con, centre, year)
+    centres = [centre] if centre else counted_centres(con, year)
     if not centres:
-        raise UsageError(f"Aucune donnée pour l'année {year} dans {database_path(db)}.")
+        raise UsageError(
+            f"Aucune ligne de facturation comptée pour l'année {year} dans "
+            f"{database_path(db)} : aucun rapport n'a été écrit."
+        )
     return centres, centre_groups(con, centres)
 
 
@@ -202,19 +209,52 @@ def report_centres(
 
 
 def snapshot(destination: Path, db: Path | None = None) -> None:
-    """Copy the warehouse, tables and views, into a new DuckDB file."""
-    path = database_path(db)
+    """Copy the warehouse, tables and views, into a new DuckDB file.
+
+    The copy is written to a hidden file beside the destination, then renamed: a copy
+    killed midway leaves no empty or half-written file under the name asked for (which
+    would make the next attempt fail with « existe déjà »).
+    """
+    import duckdb
+
+    path, destination = database_path(db), Path(destination)
     if not path.exists():
         raise UsageError(f"Entrepôt introuvable : {path}.")
-    if Path(destination).exists():
+    if destination.exists():
         raise UsageError(f"{destination} existe déjà : choisissez un autre nom.")
+    blocking = next((p for p in destination.parents if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise UsageError(
+            f"{blocking} est un fichier, pas un dossier : copie impossible vers {destination}."
+        )
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"Impossible de créer le dossier {destination.parent} ({exc.strerror})."
+        ) from None
+    partial = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
     con = connect(path, read_only=True)
     try:
-        con.execute(f"attach '{destination}' as copy (read_only false)")
+        con.execute(f"attach {sql_string(partial)} as copy (read_only false)")
         con.execute(f"copy from database {catalog(con)} to copy")
         con.execute("detach copy")
+        if destination.exists():
+            raise UsageError(f"{destination} a été créé pendant la copie : copie abandonnée.")
+        os.rename(partial, destination)
+    except (duckdb.Error, OSError) as exc:
+        raise UsageError(
+            f"Copie impossible vers {destination} : {' '.join(str(exc).split())}"
+        ) from None
     finally:
         con.close()
+        for leftover in (partial, partial.with_name(partial.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def sql_string(value: object) -> str:
+    """A SQL string literal: single quotes doubled, so any path (apostrophes…) is safe."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def open_warehouse(db: Path | None, as_of: int | None = None):
@@ -258,7 +298,7 @@ def verify(report_path: Path, db: Path | None = None) -> list[str]:
     import json
 
     from pipeline.report import build_report
-    from pipeline.verify import differences
+    from pipeline.verify import check_inputs, differences
 
     try:
         original = json.loads(Path(report_path).read_text(encoding="utf-8"))
@@ -268,16 +308,12 @@ def verify(report_path: Path, db: Path | None = None) -> list[str]:
         raise UsageError(
             f"Rapport JSON illisible : {report_path} ({exc.__class__.__name__})"
         ) from None
+    if not database_path(db).exists():
+        raise UsageError(f"Entrepôt introuvable : {database_path(db)}.")
+    check_inputs(database_path(db), meta)
     con = open_warehouse(db, as_of)
     try:
         again = json.loads(json.dumps(build_report(con, finess, year), default=str))
     finally:
         con.close()
     return differences(original, again)
-
-
-def _centres_of_year(con, year: int) -> list[str]:
-    rows = con.execute(
-        "select centre_finess from int_centre_years where year = ? order by 1", [year]
-    ).fetchall()
-    return [r[0] for r in rows]

@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline import labels
 from pipeline.register_sections import FORFAIT_BANDS
-from pipeline.render import change_ratio, french_datetime
+from pipeline.render import change_ratio, coverage_text, french_datetime, missing_months
 
 
 class Ratio(float):
@@ -104,6 +104,8 @@ def meta_sheet(r: dict[str, Any]) -> Sheet:
         ["Centre", m["centre_name"]],
         ["FINESS", m["centre_finess"]],
         ["Année", m["year"]],
+        ["Période couverte", coverage_text(m.get("coverage"))],
+        ["Mois sans données", ", ".join(missing_months(m.get("coverage"))) or "aucun"],
         ["Année de comparaison (N-1)", previous["year"] if previous else "aucune"],
         ["Généré le", french_datetime(m["generated_at"])],
         ["Version de csi", m["package_version"]],
@@ -629,6 +631,16 @@ def _width(value: Any) -> int:
     return len(str(value))
 
 
+def _created(generated_at: str) -> dt.datetime:
+    """The workbook's creation date: the report's generation time, in UTC.
+
+    Why: XlsxWriter stores "now" otherwise, so the same report (`SOURCE_DATE_EPOCH`,
+    `--as-of`) would give a different file on every run.
+    """
+    moment = dt.datetime.fromisoformat(generated_at)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def write_xlsx(report: dict[str, Any], path: Path) -> None:
     """Write the workbook of one report to `path`."""
     writer = _Writer(Path(path))
@@ -639,6 +651,7 @@ def write_xlsx(report: dict[str, Any], path: Path) -> None:
             "title": f"Rapport d'activité {report['meta']['year']} (annexe 3)",
             "author": report["meta"]["centre_name"] or report["meta"]["centre_finess"],
             "comments": f"Empreinte des sources : {report['meta']['inputs_fingerprint']}",
+            "created": _created(report["meta"]["generated_at"]),
         }
     )
     writer.book.close()
