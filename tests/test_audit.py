@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from pipeline import steps
 from pipeline.cli import app
-from tests.conftest import billing_rows, make_extract, patient_rows
+from tests.conftest import FINESS, billing_rows, make_extract, patient_rows
+from tests.test_report_safety import part_year
 
 runner = CliRunner()
 
@@ -102,3 +103,43 @@ def test_inputs_list_each_file_that_fed_the_year_once_with_its_first_load(tmp_pa
         (2, "episodes.csv", "episodes", 1),
     ]
     assert listed(2024) == [(1, "billing.csv", "billing", 3), (1, "patients.csv", "patients", 1)]
+
+
+def test_verify_against_another_warehouse_names_the_missing_inputs(tmp_path, db):
+    part_year(tmp_path, db)
+    path = steps.report(2025, FINESS, db, tmp_path / "out", ("json",))[0]
+    inputs = json.loads(path.read_text())["meta"]["inputs"]
+    assert sorted(f["file"] for f in inputs) == ["billing.csv", "patients.csv"]
+    other = tmp_path / "other.duckdb"
+    steps.ingest(
+        make_extract(tmp_path / "o", billing=billing_rows({"act_date": "2025-01-03"})), other
+    )
+    result = runner.invoke(app, ["verify", str(path), "--db", str(other)])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    # billing.csv has other bytes there; patients.csv was never loaded: both are missing.
+    assert "2 des 2 fichier(s) source cité(s)" in text
+    for item in inputs:
+        assert f"{item['file']} {item['sha256']}" in text
+    assert "Différences" not in text
+    assert runner.invoke(app, ["verify", str(path), "--db", str(db)]).exit_code == 0
+
+
+def test_verify_lists_only_the_input_that_is_not_loaded(tmp_path, db):
+    """The other warehouse loaded the very same billing.csv (same bytes), not patients.csv."""
+    import shutil
+
+    part_year(tmp_path, db)
+    path = steps.report(2025, FINESS, db, tmp_path / "out", ("json",))[0]
+    inputs = {f["file"]: f["sha256"] for f in json.loads(path.read_text())["meta"]["inputs"]}
+    alone = tmp_path / "billing-only"
+    alone.mkdir()
+    shutil.copy(tmp_path / "jan-feb" / "billing.csv", alone / "billing.csv")
+    other = tmp_path / "other.duckdb"
+    steps.ingest(alone, other)
+    result = runner.invoke(app, ["verify", str(path), "--db", str(other)])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "1 des 2 fichier(s) source cité(s)" in text
+    assert f"patients.csv {inputs['patients.csv']}" in text
+    assert "billing.csv" not in text.split("(nom, SHA-256) :")[1]

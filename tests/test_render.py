@@ -213,3 +213,24 @@ def test_unknown_format_names_the_four_formats(tmp_path, db):
     result = CliRunner().invoke(app, ["report", "--year", "2025", "--format", "docx"])
     assert result.exit_code == 2
     assert "json, html, pdf, xlsx" in result.output
+
+
+def test_cover_states_the_billed_period_of_the_sample(sample):
+    """The sample's billed lines, read from its CSV, span the year: no month named missing."""
+    import csv
+
+    with (SAMPLE_DIR / "billing_2025.csv").open(encoding="utf-8") as handle:
+        dates = sorted(
+            row["act_date"]
+            for row in csv.DictReader(handle)
+            if row["status"] == "billed" and row["act_date"].startswith("2025")
+        )
+    months = sorted({int(d[5:7]) for d in dates})
+    assert sample["report"]["meta"]["coverage"] == {
+        "first_act_date": dates[0],
+        "last_act_date": dates[-1],
+        "months": months,
+    }
+    html = sample["html"].read_text(encoding="utf-8")
+    assert f"données facturées du {render.french_long_date(dates[0])} au " in html
+    assert "Mois sans données" not in html
