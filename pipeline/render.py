@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from pipeline import labels
 from pipeline.resources import resource_dir
 
 FORMATS = ("json", "html", "pdf", "xlsx")
+STALE_PARTIAL_SECONDS = 3600  # a report set's temporary folder older than this was abandoned
 MINUS = "\u2212"
 
 
@@ -283,6 +285,10 @@ def replace_folder(new: Path, target: Path) -> None:
         raise
     for leftover in target.parent.glob(f".{target.name}.old-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    # Folders of runs killed while writing (a live run writes for seconds, not an hour).
+    for leftover in target.parent.glob(f".{target.name}.partial-*"):
+        if time.time() - leftover.stat().st_mtime > STALE_PARTIAL_SECONDS:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def summary_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:

@@ -8,6 +8,10 @@ Jan–Feb 2025 for the centre 750000001 (a part year), figures worked out by han
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -178,18 +182,55 @@ def test_a_report_killed_midway_leaves_the_previous_complete_set(tmp_path, db, m
     assert sorted(p.name for p in (out / FINESS).iterdir()) == ["2025"]
 
 
+def test_a_report_killed_by_sigkill_while_printing_the_pdf_leaves_the_old_set(tmp_path, db):
+    """A real `csi report` process, killed (SIGKILL) once its new JSON is written."""
+    part_year(tmp_path, db)
+    out = tmp_path / "out"
+    steps.report(2025, FINESS, db, out, render.FORMATS)
+    folder = out / FINESS / "2025"
+    before = _files(folder)
+    steps.ingest(
+        make_extract(
+            tmp_path / "more", billing=billing_rows({"act_date": "2025-02-11"}, invoice="F2")
+        ),
+        db,
+    )
+    command = [sys.executable, "-m", "pipeline.cli", "report", "--year", "2025"]
+    command += ["--centre", FINESS, "--db", str(db), "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / FINESS).glob(".2025.partial-*/annexe3.html")):
+            assert process.poll() is None, "the report ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        process.kill()
+        process.wait()
+    assert _files(folder) == before
+    # The next run writes the new set whole, beside the abandoned temporary folder.
+    steps.report(2025, FINESS, db, out, render.FORMATS)
+    after = json.loads((folder / "annexe3.json").read_text(encoding="utf-8"))
+    assert after["acts"]["AMI"]["count"] == 4
+
+
 def test_replace_folder_swaps_the_whole_set_and_clears_leftovers(tmp_path):
     target = tmp_path / "2025"
     target.mkdir()
     (target / "annexe3.pdf").write_text("old")
     leftover = tmp_path / ".2025.old-123-abcd"  # a run killed between its two renames
     leftover.mkdir()
+    abandoned = tmp_path / ".2025.partial-99-abcd"  # a run killed two hours ago
+    abandoned.mkdir()
+    os.utime(abandoned, (time.time() - 7200, time.time() - 7200))
+    live = tmp_path / ".2025.partial-98-abcd"  # another run, writing right now: kept
+    live.mkdir()
     new = tmp_path / ".2025.partial-1"
     new.mkdir()
     (new / "annexe3.json").write_text("new")
     render.replace_folder(new, target)
     assert _files(target) == {"annexe3.json": b"new"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["2025"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".2025.partial-98-abcd", "2025"]
 
 
 @pytest.mark.parametrize(
