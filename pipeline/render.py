@@ -287,7 +287,11 @@ def replace_folder(new: Path, target: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
     # Folders of runs killed while writing (a live run writes for seconds, not an hour).
     for leftover in target.parent.glob(f".{target.name}.partial-*"):
-        if time.time() - leftover.stat().st_mtime > STALE_PARTIAL_SECONDS:
+        try:
+            stale = time.time() - leftover.stat().st_mtime > STALE_PARTIAL_SECONDS
+        except OSError:  # removed meanwhile by another run
+            continue
+        if stale:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
