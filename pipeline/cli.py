@@ -304,7 +304,12 @@ def _report_through_prefect(
 ) -> list[str]:
     """The annual report flow on Prefect's thread pool or on a Dask cluster."""
     from pipeline.errors import UsageError
+    from pipeline.steps import report_plan
 
+    try:  # refused before the flow starts: Prefect would log the refusal as a traceback
+        report_plan(year, centre, db)
+    except UsageError as error:
+        _fail(str(error))
     try:
         from pipeline.flows import dask_report_flow, threads_report_flow
 

@@ -109,6 +109,19 @@ def test_the_all_centres_report_skips_a_centre_without_counted_lines(tmp_path, d
     assert refused.exit_code == 2 and "Aucune ligne de facturation comptée" in refused.output
 
 
+def test_the_prefect_runner_refuses_before_its_flow_starts(tmp_path, db):
+    """No flow run, hence no task traceback logged by Prefect: the French message alone."""
+    part_year(tmp_path, db)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline.cli", "report", "--year", "2025", "--runner"]
+    command += ["prefect", "--centre", "750000002", "--db", str(db), "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 2
+    assert "Centre inconnu" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not out.exists()
+
+
 # --------------------------------------------------------------------------- coverage
 
 
