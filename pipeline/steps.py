@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -233,6 +234,7 @@ def snapshot(destination: Path, db: Path | None = None) -> None:
         raise UsageError(
             f"Impossible de créer le dossier {destination.parent} ({exc.strerror})."
         ) from None
+    _remove_abandoned_copies(destination)
     partial = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
     con = connect(path, read_only=True)
     try:
@@ -250,6 +252,22 @@ def snapshot(destination: Path, db: Path | None = None) -> None:
         con.close()
         for leftover in (partial, partial.with_name(partial.name + ".wal")):
             leftover.unlink(missing_ok=True)
+
+
+def _remove_abandoned_copies(destination: Path) -> None:
+    """Delete the hidden partial copies that killed snapshots left beside `destination`.
+
+    Why: each is as large as the warehouse. A copy in progress writes all the time, so
+    a partial file untouched for an hour was abandoned.
+    """
+    from pipeline.render import STALE_PARTIAL_SECONDS
+
+    for leftover in destination.parent.glob(f".{destination.name}.partial-*"):
+        try:
+            if time.time() - leftover.stat().st_mtime > STALE_PARTIAL_SECONDS:
+                leftover.unlink()
+        except OSError:  # removed meanwhile, or not ours to remove
+            continue
 
 
 def sql_string(value: object) -> str:

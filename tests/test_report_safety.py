@@ -293,6 +293,20 @@ def test_a_snapshot_that_fails_leaves_nothing_and_the_rerun_works(tmp_path, db, 
     assert result.exit_code == 0, result.output
 
 
+def test_a_snapshot_removes_the_copy_a_killed_snapshot_abandoned(tmp_path, db):
+    part_year(tmp_path, db)
+    destination = tmp_path / "copy.duckdb"
+    abandoned = tmp_path / ".copy.duckdb.partial-99999"  # killed yesterday
+    abandoned.write_bytes(b"\0" * 4096)
+    os.utime(abandoned, (time.time() - 86400, time.time() - 86400))
+    running = tmp_path / ".copy.duckdb.partial-99998"  # another copy, writing right now
+    running.write_bytes(b"\0")
+    result = runner.invoke(app, ["snapshot", str(destination), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir() if "copy" in p.name)
+    assert names == [".copy.duckdb.partial-99998", "copy.duckdb"]
+
+
 def test_snapshot_under_a_file_is_refused_in_french(tmp_path, db):
     part_year(tmp_path, db)
     result = runner.invoke(app, ["snapshot", str(db / "copy.duckdb"), "--db", str(db)])
