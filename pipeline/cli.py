@@ -434,13 +434,21 @@ def verify(
     from pipeline.steps import verify as run_verify
     from pipeline.verify import MissingInputs
 
+    console = _console()
+
+    def found(count: int) -> None:
+        console.print(
+            f"Fichiers sources : les {count} fichier(s) cité(s) par le rapport sont dans "
+            "l'entrepôt (mêmes noms, mêmes SHA-256).",
+            soft_wrap=True,
+        )
+
     try:
-        diffs = run_verify(report_json, db)
+        diffs = run_verify(report_json, db, on_inputs=found)
     except MissingInputs as error:
         _print_missing_inputs(error)
     except UsageError as error:
         _fail(str(error))
-    console = _console()
     if not diffs:
         console.print("[green]Conforme[/] : tous les chiffres sont retrouvés à l'identique.")
         return

@@ -311,8 +311,14 @@ def _migrate(path: Path) -> None:
         con.close()
 
 
-def verify(report_path: Path, db: Path | None = None) -> list[str]:
-    """Recompute a report from the warehouse as of its load; return the differences."""
+def verify(
+    report_path: Path, db: Path | None = None, on_inputs: Callable[[int], None] | None = None
+) -> list[str]:
+    """Recompute a report from the warehouse as of its load; return the differences.
+
+    First, the report's input files must all be in this warehouse (`MissingInputs`
+    otherwise); `on_inputs` hears how many were found, before the slower comparison.
+    """
     import json
 
     from pipeline.report import build_report
@@ -329,6 +335,8 @@ def verify(report_path: Path, db: Path | None = None) -> list[str]:
     if not database_path(db).exists():
         raise UsageError(f"Entrepôt introuvable : {database_path(db)}.")
     check_inputs(database_path(db), meta)
+    if on_inputs:
+        on_inputs(len(meta.get("inputs") or []))
     con = open_warehouse(db, as_of)
     try:
         again = json.loads(json.dumps(build_report(con, finess, year), default=str))
