@@ -11,11 +11,14 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pipeline.schedule import MONTHLY_CRON
+
+if TYPE_CHECKING:
+    from pipeline.verify import MissingInputs
 
 app = typer.Typer(
     name="csi",
@@ -458,7 +461,7 @@ def verify(
     raise typer.Exit(1)
 
 
-def _print_missing_inputs(error) -> None:
+def _print_missing_inputs(error: MissingInputs) -> None:
     """The input files the report cites and this warehouse lacks, then exit 1 (no diff)."""
     console = _console(stderr=True)
     console.print(f"[bold red]Entrepôt différent :[/] {error}", soft_wrap=True)
