@@ -258,17 +258,10 @@ def coverage(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str
     """The first and last act dates of the counted lines and the months that hold some.
 
     Why: a report built from January and February must say so on its cover, or it would
-    be read as the whole year's activity.
+    be read as the whole year's activity. Read from the `billed_period` model, which the
+    refusal checks read too (`check_reportable`).
     """
-    rows = _scoped(
-        con,
-        "select centre_finess, year, min(act_date) as first_act_date, "
-        "max(act_date) as last_act_date, list_sort(list(distinct month)) as months "
-        "from int_counted_lines group by all",
-        finess,
-        year,
-    )
-    row = rows[0] if rows else {}
+    row = _one(con, "billed_period", finess, year)
     first, last = row.get("first_act_date"), row.get("last_act_date")
     return {
         "first_act_date": first.isoformat() if first else None,
@@ -334,8 +327,7 @@ def _holds_billing(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> bo
 def counted_centres(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
     """The centres with at least one counted line in `year`: those a report can be for."""
     rows = con.execute(
-        "select distinct centre_finess from int_counted_lines where year = ? order by 1",
-        [int(year)],
+        "select centre_finess from billed_period where year = ? order by 1", [int(year)]
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -363,8 +355,7 @@ def check_reportable(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> 
             "(csi ingest). Aucun rapport n'a été écrit."
         )
     if not con.execute(
-        "select 1 from int_counted_lines where centre_finess = ? and year = ? limit 1",
-        [finess, int(year)],
+        "select 1 from billed_period where centre_finess = ? and year = ?", [finess, int(year)]
     ).fetchall():
         raise UsageError(
             f"Aucune ligne de facturation comptée (statut « billed ») pour le centre {finess} "

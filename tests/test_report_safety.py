@@ -135,6 +135,15 @@ def test_coverage_of_a_part_year_on_the_cover_and_in_the_workbook(tmp_path, db):
         "last_act_date": "2025-02-28",
         "months": [1, 2],
     }
+    con = duckdb.connect(str(db), read_only=True)  # the analyst reads the same period
+    try:
+        assert con.execute(
+            "select first_act_date::varchar, last_act_date::varchar, months, counted_lines "
+            "from billed_period where centre_finess = ? and year = 2025",
+            [FINESS],
+        ).fetchall() == [("2025-01-03", "2025-02-28", [1, 2], 3)]
+    finally:
+        con.close()
     html = by_format["html"].read_text(encoding="utf-8")
     assert "données facturées du 3 janvier 2025 au 28 février 2025" in html
     missing = "mars, avril, mai, juin, juillet, août, septembre, octobre, novembre, décembre"
