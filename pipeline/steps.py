@@ -88,9 +88,11 @@ def has_year(year: int, db: Path | None = None) -> bool:
     """Whether the warehouse exists and holds counted lines of `year` (read-only)."""
     if not database_path(db).exists():
         return False
+    from pipeline.report import counted_centres
+
     con = open_warehouse(db)
     try:
-        return bool(_centres_of_year(con, year))
+        return bool(counted_centres(con, year))
     finally:
         con.close()
 
