@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import itertools
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +15,14 @@ import pytest
 import yaml
 
 from pipeline.canonical import TABLES
+
+# Prefect keeps its database under PREFECT_HOME: a home shared with another Prefect version
+# (an older venv, a developer's own server) fails with « Can't locate revision ». The tests
+# get a private one, and never talk to a server the developer may have configured.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="csi-tests-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.pop("PREFECT_API_URL", None)
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 
 FINESS = "750000001"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
