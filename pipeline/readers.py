@@ -423,9 +423,11 @@ def _text_expr(col: pl.Expr, dtype: pl.DataType, fmt: FileFormat) -> pl.Expr:
     if isinstance(dtype, pl.Decimal):
         return col.cast(pl.String).str.replace(".", fmt.decimal, literal=True)
     if dtype.is_float():
-        # 1.0 → "1", 1.5 → "1.5": spreadsheets store every number as a float.
+        # 1.0 → "1", 1.5 → "1.5": spreadsheets store every number as a float. inf, NaN
+        # and numbers too large for an integer are written as such, for the parse to refuse.
+        whole = col.is_finite() & (col == col.round(0)) & (col.abs() < _EXACT_FLOAT)
         return (
-            pl.when(col == col.round(0))
+            pl.when(whole)
             .then(col.cast(pl.Int64, strict=False).cast(pl.String))
             .otherwise(col.round(6).cast(pl.String).str.replace(".", fmt.decimal, literal=True))
         )
@@ -483,6 +485,8 @@ def _typed_value(series: pl.Series, column: Column, fmt: FileFormat) -> pl.Expr 
     if dtype in _INTEGERS:
         return col.cast(pl.Float64) if _within(series, -_EXACT_FLOAT, _EXACT_FLOAT) else None
     if dtype == pl.Float64:  # as `_text_expr` rounds it: whole, else to 6 decimals
+        if not _within(series, -_EXACT_FLOAT, _EXACT_FLOAT) or series.is_nan().any():
+            return None  # inf, NaN, huge: the text path reports them
         whole = col.cast(pl.Int64, strict=False).cast(pl.Float64)
         return pl.when(col == col.round(0)).then(whole).otherwise(col.round(6))
     return None
@@ -493,12 +497,34 @@ def _written_columns(frame: pl.DataFrame) -> frozenset[str]:
     return frozenset(name for name, dtype in frame.schema.items() if dtype != pl.String)
 
 
-def _parquet_batches(path: Path, batch_rows: int):
+def _nested_columns(path: Path, frame: pl.DataFrame, mapping: TableMapping) -> list[Finding]:
+    """Columns the load would read that hold lists, structures or bytes: no value to check.
+
+    Only columns a canonical column reads from (by its name or the profile's header):
+    an export's other columns are ignored whatever their type.
+    """
+    read = {c.name for columns in TABLES.values() for c in columns} | set(mapping.columns.values())
+    return [
+        Finding(
+            path.name,
+            f"type Parquet non pris en charge ({dtype}) : une colonne doit contenir du "
+            "texte, des nombres, des dates, des heures ou des booléens",
+            column=name,
+        )
+        for name, dtype in frame.schema.items()
+        if name.strip() in read and (dtype.is_nested() or dtype in (pl.Binary, pl.Object))
+    ]
+
+
+def _parquet_batches(path: Path, batch_rows: int, mapping: TableMapping):
     import pyarrow.parquet as pq
 
     next_row = 1
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
         typed = pl.from_arrow(batch)
+        nested = _nested_columns(path, typed, mapping)
+        if nested:
+            raise InputError(f"Colonnes illisibles dans {path.name}", nested)
         yield next_row, typed, _written_columns(typed)
         next_row += typed.height
 
@@ -519,7 +545,7 @@ def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows:
     """Text frames of the file, batch by batch, with the first data row of each."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return _parquet_batches(path, batch_rows)
+        return _parquet_batches(path, batch_rows, mapping)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_batches(path, fmt, mapping, batch_rows)
     return csv_batches(path, fmt)
