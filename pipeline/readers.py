@@ -109,21 +109,20 @@ class _Scanner:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.lines = 0  # newlines seen so far
         self.quoted = False
         self.ascii_clean = True
-        self.lf = self.cr = self.crlf = 0
+        self.lf = self.cr = self.crlf = 0  # line ends seen (LF names the row of a NUL)
         self.last = b""
 
     def feed(self, chunk: bytes) -> None:
         """Refuse a NUL byte anywhere (naming its line) and note quotes and line ends."""
         nul = chunk.find(b"\x00")
         if nul >= 0:
-            raise _nul_error(self.path, self.lines + chunk.count(b"\n", 0, nul))
-        self.lines += chunk.count(b"\n")
+            raise _nul_error(self.path, self.lf + chunk.count(b"\n", 0, nul))
         self.lf += chunk.count(b"\n")
-        self.cr += chunk.count(b"\r")
-        self.crlf += chunk.count(b"\r\n") + (self.last == b"\r" and chunk[:1] == b"\n")
+        if b"\r" in chunk or self.last == b"\r":
+            self.cr += chunk.count(b"\r")
+            self.crlf += chunk.count(b"\r\n") + (self.last == b"\r" and chunk[:1] == b"\n")
         self.quoted = self.quoted or b'"' in chunk
         if self.ascii_clean:
             self.ascii_clean = chunk.isascii() and not any(s in chunk for s in _SPACES)
@@ -320,7 +319,7 @@ def _split_lines(
     fields = pl.col("__line").str.split(fmt.delimiter)
     query = lines.select(
         fields.list.len().alias("__width"),
-        (pl.col("__line").str.strip_chars() == "").alias("__blank"),
+        pl.col("__line").str.contains(r"^\s*$").alias("__blank"),
         *[fields.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(names)],
     )
     for batch in query.collect_batches(chunk_size=BATCH_ROWS):
