@@ -151,16 +151,16 @@ def _scan_text(path: Path, encoding: str, workdir: Path | None) -> _TextFile:
     except LookupError:
         raise _wrong_encoding(path, encoding) from None
     utf8 = _is_utf8(encoding)
-    target = None if utf8 or workdir is None else workdir / f"{path.stem}.utf8.csv"
+    if not utf8 and workdir is None:
+        raise ValueError("a folder for the UTF-8 copy is needed")  # a programming error
+    target = None if utf8 else workdir / f"{path.stem}.utf8.csv"
     with path.open("rb") as handle, target.open("wb") if target else nullcontext() as out:
         while True:
             chunk = handle.read(_SCAN_BYTES)
             try:
-                if utf8:
-                    if not chunk.isascii():
+                if utf8:  # checked only: ASCII needs no decoding unless a character is cut
+                    if not chunk or not chunk.isascii() or decoder.getstate()[0]:
                         decoder.decode(chunk, final=not chunk)
-                    elif not chunk:
-                        decoder.decode(b"", final=True)
                     text = chunk
                 else:
                     text = decoder.decode(chunk, final=not chunk).encode("utf-8")
@@ -322,7 +322,7 @@ def _split_lines(
         pl.col("__line").str.contains(r"^\s*$").alias("__blank"),
         *[fields.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(names)],
     )
-    for batch in query.collect_batches(chunk_size=BATCH_ROWS):
+    for batch in query.collect_batches(chunk_size=BATCH_ROWS, lazy=True):
         blank = batch.get_column("__blank")
         bad = batch.with_row_index("__i").filter(~pl.col("__blank") & (pl.col("__width") != width))
         for index, got in bad.select("__i", "__width").head(MAX_RAGGED_ROWS).iter_rows():
@@ -355,7 +355,7 @@ def _parsed_csv(
         missing_columns="insert",
     )
     first_row = 1
-    for batch in query.collect_batches(chunk_size=BATCH_ROWS):
+    for batch in query.collect_batches(chunk_size=BATCH_ROWS, lazy=True):
         blank = batch.select(pl.all_horizontal(pl.all().str.strip_chars() == "")).to_series()
         yield from _segments(
             batch.rename(dict(zip(positional, names, strict=True))), blank, first_row
