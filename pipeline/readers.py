@@ -6,7 +6,7 @@ whole read with an engine error. One exception: a typed column of a Parquet or X
 file whose text would parse back to the same value, without fail, stays typed
 (`_typed_value`): writing 10M dates or amounts out to parse them again costs seconds.
 
-Files are streamed: polars reads a CSV in batches of `BATCH_ROWS` rows after one
+Files are streamed: polars reads a CSV in batches of `CSV_BATCH_ROWS` rows after one
 linear pass over its bytes (`_scan_text`: encoding, NUL bytes, line ends), a Parquet
 file is read in row batches, so that memory stays bounded whatever the size of the
 export; `_row` keeps counting across batches, so a finding names the same row as if
@@ -33,7 +33,8 @@ from pipeline.profiles import FileFormat, Profile, TableMapping
 ROW = "_row"  # 1-based data row number in its file, header excluded
 FILE = "_file"  # file name, for error messages and the loads register
 
-BATCH_ROWS = 1 << 20  # rows per batch of CSV, Parquet and XLSX files
+BATCH_ROWS = 1 << 20  # rows per batch of Parquet and XLSX files
+CSV_BATCH_ROWS = 1 << 19  # rows per CSV batch (~45 MB of billing text: two in flight)
 MAX_UNKNOWN_VALUES = 50  # unmapped values reported per file
 MAX_RAGGED_ROWS = 20  # rows with a wrong field count reported per file
 MAX_QUOTED_BYTES = 64 << 20  # a quoted value longer than this is a quote left open
@@ -322,7 +323,7 @@ def _split_lines(
         pl.col("__line").str.contains(r"^\s*$").alias("__blank"),
         *[fields.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(names)],
     )
-    for batch in query.collect_batches(chunk_size=BATCH_ROWS, lazy=True):
+    for batch in query.collect_batches(chunk_size=CSV_BATCH_ROWS, lazy=True):
         blank = batch.get_column("__blank")
         bad = batch.with_row_index("__i").filter(~pl.col("__blank") & (pl.col("__width") != width))
         for index, got in bad.select("__i", "__width").head(MAX_RAGGED_ROWS).iter_rows():
@@ -355,7 +356,7 @@ def _parsed_csv(
         missing_columns="insert",
     )
     first_row = 1
-    for batch in query.collect_batches(chunk_size=BATCH_ROWS, lazy=True):
+    for batch in query.collect_batches(chunk_size=CSV_BATCH_ROWS, lazy=True):
         blank = batch.select(pl.all_horizontal(pl.all().str.strip_chars() == "")).to_series()
         yield from _segments(
             batch.rename(dict(zip(positional, names, strict=True))), blank, first_row
@@ -381,7 +382,7 @@ def csv_batches(path: Path, fmt: FileFormat, workdir: Path | None = None):
     """Yield (first data row number, text frame, clean columns) per batch of a CSV file.
 
     A linear pre-pass (`_scan_text`) checks the encoding and NUL bytes and finds the
-    line ends; then polars streams the file in batches of `BATCH_ROWS` rows. Rows are
+    line ends; then polars streams the file in batches of `CSV_BATCH_ROWS` rows. Rows are
     numbered from 1 after the header, blank lines included. Without `workdir`, a
     non-UTF-8 file is transcoded into a temporary folder of its own, removed when the
     generator ends however it ends.
