@@ -307,3 +307,38 @@ def test_four_kinds_of_error_and_every_file_are_reported_in_one_run(tmp_path, lo
         assert part in out, part
     assert "Extraction refusée : 9 problème(s)" in out
     assert "valeur obligatoire manquante" not in out
+
+
+def test_rows_keep_their_numbers_across_batches(tmp_path, monkeypatch):
+    """Batches of 2 rows: a blank line, a short row and a bad value keep their file rows."""
+    import pipeline.readers as readers
+
+    monkeypatch.setattr(readers, "CSV_BATCH_ROWS", 2)
+    path = tmp_path / "billing.csv"
+    lines = [HEADER, _line(1), _line(2), "", _line(4), _line(5)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    batches = [
+        (first, frame.get_column("line_no").to_list())
+        for first, frame, _ in csv_batches(path, FileFormat())
+    ]
+    assert batches == [(1, ["1", "2"]), (4, ["4"]), (5, ["5"])]
+    path.write_text("\n".join([*lines, _line(7).rsplit(",", 1)[0]]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        list(csv_batches(path, FileFormat()))
+    assert [(f.row, f.rule.split(" (")[0]) for f in caught.value.findings] == [
+        (6, "12 colonnes au lieu de 13")
+    ]
+
+
+def test_a_character_cut_between_two_reads_is_still_checked(tmp_path, monkeypatch):
+    import pipeline.readers as readers
+
+    monkeypatch.setattr(readers, "_SCAN_BYTES", 5)  # cuts "é" (2 bytes) somewhere
+    path = tmp_path / "patients.csv"
+    path.write_bytes("centre_finess,patient_id\n750000001,Zoé Éloïse\n".encode())
+    [(_, frame, _)] = list(csv_batches(path, FileFormat()))
+    assert frame.rows() == [("750000001", "Zoé Éloïse")]
+    path.write_bytes(b"centre_finess,patient_id\n750000001,Zo\xc3 \n")  # a lone lead byte
+    with pytest.raises(InputError) as caught:
+        list(csv_batches(path, FileFormat()))
+    assert "n'est pas encodé en utf-8" in caught.value.describe()
