@@ -418,6 +418,13 @@ def _text_expr(col: pl.Expr, dtype: pl.DataType, fmt: FileFormat) -> pl.Expr:
         )
     if dtype == pl.Time:
         return col.dt.strftime("%H:%M")
+    if isinstance(dtype, pl.Duration):  # a spreadsheet's time of day: 8:05 after midnight
+        minutes = col.dt.total_minutes()
+        return pl.concat_str(
+            (minutes // 60).cast(pl.String),
+            pl.lit(":"),
+            (minutes % 60).cast(pl.String).str.zfill(2),
+        )
     if dtype == pl.Boolean:  # a missing value stays missing, as in a CSV
         return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
     if isinstance(dtype, pl.Decimal):
@@ -497,6 +504,13 @@ def _written_columns(frame: pl.DataFrame) -> frozenset[str]:
     return frozenset(name for name, dtype in frame.schema.items() if dtype != pl.String)
 
 
+def _readable(dtype: pl.DataType) -> bool:
+    """Whether `_text_expr` can write the type's values as text (lists, bytes… cannot)."""
+    simple = (pl.String, pl.Boolean, pl.Date, pl.Time, pl.Null)
+    kinds = (pl.Datetime, pl.Duration, pl.Decimal, pl.Categorical, pl.Enum)
+    return dtype.is_numeric() or dtype in simple or isinstance(dtype, kinds)
+
+
 def _nested_columns(path: Path, frame: pl.DataFrame, mapping: TableMapping) -> list[Finding]:
     """Columns the load would read that hold lists, structures or bytes: no value to check.
 
@@ -512,7 +526,7 @@ def _nested_columns(path: Path, frame: pl.DataFrame, mapping: TableMapping) -> l
             column=name,
         )
         for name, dtype in frame.schema.items()
-        if name.strip() in read and (dtype.is_nested() or dtype in (pl.Binary, pl.Object))
+        if name.strip() in read and not _readable(dtype)
     ]
 
 

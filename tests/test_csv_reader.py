@@ -342,3 +342,20 @@ def test_a_character_cut_between_two_reads_is_still_checked(tmp_path, monkeypatc
     with pytest.raises(InputError) as caught:
         list(csv_batches(path, FileFormat()))
     assert "n'est pas encodé en utf-8" in caught.value.describe()
+
+
+def test_parquet_time_of_day_as_a_duration_loads_as_that_time(tmp_path):
+    import datetime as dt
+
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    billing = billing_rows({"act_date": "2025-01-05"}, {"act_date": "2025-01-06"})
+    frame = pl.read_csv(write_table(tmp_path / "b.csv", "billing", billing), infer_schema=False)
+    times = pl.Series("act_time", [dt.timedelta(hours=8, minutes=5), dt.timedelta(hours=21)])
+    frame.with_columns(times).write_parquet(folder / "billing.parquet")
+    out, code = _ingest(folder, tmp_path / "wh.duckdb")
+    assert code == 0, out
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    stored = con.execute("select act_time::varchar from billing_lines order by line_no").fetchall()
+    con.close()
+    assert stored == [("08:05:00",), ("21:00:00",)]
