@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import tempfile
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -384,12 +383,14 @@ def csv_batches(path: Path, fmt: FileFormat, workdir: Path | None = None):
     A linear pre-pass (`_scan_text`) checks the encoding and NUL bytes and finds the
     line ends; then polars streams the file in batches of `CSV_BATCH_ROWS` rows. Rows are
     numbered from 1 after the header, blank lines included. Without `workdir`, a
-    non-UTF-8 file is transcoded into a temporary folder of its own, removed when the
-    generator ends however it ends.
+    non-UTF-8 file is transcoded into a staging folder of its own (`pipeline.staging`),
+    removed when the generator ends however it ends, or by the next load if killed.
     """
     if workdir is None and not _is_utf8(fmt.encoding):
-        with tempfile.TemporaryDirectory(prefix="csi-load-") as folder:
-            yield from csv_batches(path, fmt, Path(folder))
+        from pipeline.staging import staging_folder
+
+        with staging_folder() as folder:  # named after this process: a kill leaves no copy
+            yield from csv_batches(path, fmt, folder)
         return
     text = _scan_text(path, fmt.encoding, workdir)
     try:
