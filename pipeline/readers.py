@@ -38,7 +38,7 @@ MAX_UNKNOWN_VALUES = 50  # unmapped values reported per file
 MAX_RAGGED_ROWS = 20  # rows with a wrong field count reported per file
 MAX_QUOTED_BYTES = 64 << 20  # a quoted value longer than this is a quote left open
 
-csv.field_size_limit(1 << 30)  # a long note is a value, not an `_csv.Error`
+csv.field_size_limit(MAX_QUOTED_BYTES)  # a long note is a value, not an `_csv.Error`
 
 
 @dataclass(frozen=True)
@@ -183,13 +183,19 @@ def _ragged_finding(path: Path, row: int, got: int, expected: int, delimiter: st
     )
 
 
-def _quote_finding(path: Path, row: int) -> Finding:
-    return Finding(
-        path.name,
-        'guillemet (") ouvert et jamais refermé : la valeur qui commence ici court '
-        "jusqu'à la fin du fichier",
-        row=row,
-    )
+def _quote_finding(path: Path, row: int, reason: str) -> Finding:
+    """A quote problem the csv module stopped at, in words (never the text read)."""
+    if "end of data" in reason or "field limit" in reason:
+        rule = (
+            'guillemet (") ouvert et jamais refermé : la valeur qui commence ici court '
+            "jusqu'à la fin du fichier"
+        )
+    else:
+        rule = (
+            'guillemet (") mal placé : une valeur entre guillemets doit être suivie du '
+            "séparateur ou de la fin de ligne (doublez un guillemet voulu dans une valeur)"
+        )
+    return Finding(path.name, rule, row=row)
 
 
 def _malformed(path: Path, findings: list[Finding]) -> InputError:
@@ -230,42 +236,27 @@ def _header(text: _TextFile, path: Path, fmt: FileFormat) -> list[str]:
 
 
 def _quoted_problems(text: _TextFile, path: Path, delimiter: str, width: int) -> list[Finding]:
-    """Rows of a file holding quotes whose field count is wrong, or whose quote never closes.
+    """Rows of a file holding quotes whose field count is wrong, or where a quote is amiss.
 
-    One linear pass: a line without quotes outside a quoted value is one record (its
-    delimiters counted); a record with quotes is gathered line by line while the quote
-    count is odd, then split by the csv module. A quote still open at the end of the
-    file (or after `MAX_QUOTED_BYTES`) is reported at the row it opened.
+    One linear pass of the csv module (strict, its own line-end handling, so CR-only
+    too): a record is counted as a row whatever the newlines inside its quoted values,
+    as polars counts it. A quote still open at the end of the file, or holding more than
+    `MAX_QUOTED_BYTES`, is reported at the row it opened.
     """
     found: list[Finding] = []
-    row, start, inside, size, parts = -1, 0, False, 0, []  # the header is row 0
-    with text.source.open("r", encoding="utf-8-sig", newline=text.eol) as handle:
-        for line in handle:
-            quotes = line.count('"')
-            if not inside:
-                row += 1
-                if not quotes:
-                    got = line.count(delimiter) + 1
-                    if got != width and row and line.strip():
-                        found.append(_ragged_finding(path, row, got, width, delimiter))
+    row = 0
+    with text.source.open("r", encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        try:
+            next(reader, None)  # the header, read by `_header`
+            for row, fields in enumerate(reader, start=1):
+                blank = not fields or (len(fields) == 1 and not fields[0].strip())
+                if len(fields) != width and not blank:
+                    found.append(_ragged_finding(path, row, len(fields), width, delimiter))
                     if len(found) >= MAX_RAGGED_ROWS:
                         return found
-                    continue
-                start, parts, size, inside = row, [], 0, False
-            parts.append(line)
-            size += len(line)
-            inside = inside != bool(quotes % 2)
-            if inside and size > MAX_QUOTED_BYTES:
-                return [*found, _quote_finding(path, start)]
-            if not inside:
-                record = "".join(parts).rstrip("\r\n")
-                fields = next(csv.reader([record], delimiter=delimiter), [])
-                if len(fields) != width and start:
-                    found.append(_ragged_finding(path, start, len(fields), width, delimiter))
-                if len(found) >= MAX_RAGGED_ROWS:
-                    return found
-    if inside:
-        found.append(_quote_finding(path, start))
+        except csv.Error as exc:
+            found.append(_quote_finding(path, row + 1, str(exc)))
     return found
 
 

@@ -359,3 +359,9 @@ def test_parquet_time_of_day_as_a_duration_loads_as_that_time(tmp_path):
     stored = con.execute("select act_time::varchar from billing_lines order by line_no").fetchall()
     con.close()
     assert stored == [("08:05:00",), ("21:00:00",)]
+
+
+def test_a_quote_closed_in_the_middle_of_a_value_is_named_at_its_row(tmp_path, loaded):
+    lines = [HEADER, _line(3), _line(4).replace(",N1,", ',"N1"x,')]
+    out = _refused(_write(tmp_path / "bad", "billing.csv", ("\n".join(lines)).encode()), loaded)
+    assert 'billing.csv, ligne 2 : guillemet (") mal placé' in out
