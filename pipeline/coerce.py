@@ -22,7 +22,7 @@ _FALSE = ("false", "0", "non", "n", "faux", "no")
 
 _RULES = {
     Kind.INTEGER: "nombre entier attendu",
-    Kind.DECIMAL: "nombre attendu (chiffres, virgule ou point décimal)",
+    Kind.DECIMAL: "nombre attendu (chiffres, virgule ou point décimal ; inf et NaN refusés)",
     Kind.DATE: "date impossible ou mal écrite (format attendu : {date_format})",
     Kind.TIME: "heure impossible ou mal écrite (attendu HH:MM entre 00:00 et 23:59)",
     Kind.BOOLEAN: "oui/non attendu (true/false, oui/non, 1/0)",
@@ -33,7 +33,12 @@ def _decimal(col: pl.Expr, fmt: FileFormat) -> pl.Expr:
     text = col.str.replace_all(r"[\s\u00a0\u202f€]", "")
     if fmt.decimal == ",":
         text = text.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
-    return text.cast(pl.Float64, strict=False)
+    return _finite(text.cast(pl.Float64, strict=False))
+
+
+def _finite(number: pl.Expr) -> pl.Expr:
+    """The number, or NULL (a finding) for `inf`, `-inf` and `NaN`, which polars parses."""
+    return pl.when(number.is_finite()).then(number)
 
 
 def _date(col: pl.Expr, fmt: FileFormat) -> pl.Expr:
@@ -44,8 +49,9 @@ def _date(col: pl.Expr, fmt: FileFormat) -> pl.Expr:
 
 
 def _time(col: pl.Expr) -> pl.Expr:
+    # Seconds are dropped once checked: 12:00:61 is no time.
     text = col.str.replace(r"^(\d{1,2})[hH](\d{2})$", "$1:$2").str.replace(
-        r"^(\d{1,2}:\d{2}):\d{2}$", "$1"
+        r"^(\d{1,2}:\d{2}):[0-5]\d$", "$1"
     )
     text = pl.when(text.str.contains(r"^\d{1,2}:\d{2}$")).then(text).otherwise(None)
     return text.str.to_time("%H:%M", strict=False)
@@ -96,7 +102,7 @@ def _fast_expr(column: Column, fmt: FileFormat) -> pl.Expr | None:
         canonical = col.str.contains(r"^\d{1,2}:\d{2}$")
         return pl.when(canonical).then(col.str.to_time("%H:%M", strict=False))
     if column.kind is Kind.DECIMAL and fmt.decimal == ".":
-        return col.cast(pl.Float64, strict=False)
+        return _finite(col.cast(pl.Float64, strict=False))
     return None
 
 

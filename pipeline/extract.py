@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from pipeline.canonical import TABLES
+from pipeline.canonical import KEYS, TABLES
 from pipeline.coerce import MAX_FINDINGS_PER_COLUMN, coerce
 from pipeline.errors import Finding, InputError
 from pipeline.profiles import Profile
 from pipeline.pseudonym import Keyring, pseudonymise
-from pipeline.readers import FILE, SourceFile, find_files, sha256_of, source_batches
+from pipeline.readers import FILE, ROW, SourceFile, find_files, sha256_of, source_batches
 from pipeline.validate import (
     MAX_FINDINGS,
     Ranked,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from schemas.register import CentreRegister
 
 MAX_NIR_FINDINGS = 50
+MAX_LOST_KEYS = 100_000  # rows whose key could not be typed, kept out of the repeats
 DATE_COLUMNS = {"billing": "act_date", "episodes": "start_date"}  # the year a row counts for
 
 
@@ -73,16 +74,14 @@ class TableFindings:
         return bool(self.files or self.parse or self.nir or self.checks)
 
     def ordered(self, table: str) -> list[Finding]:
-        """File problems, then unparsable values, then NIRs, else the model's findings.
+        """File problems, then unparsable values, then NIRs, then the model's findings.
 
-        As before streaming: the model only speaks when every value could be typed.
+        Every kind in one run: a value that could not be typed is not reported a second
+        time as missing (`validate_batch` is told which cells were lost).
         """
         parse = [f for c in TABLES[table] for f in self.parse.get(c.name, [])]
-        found = self.files + parse + self.nir
-        if not parse and not self.nir:
-            checks = sorted(self.checks, key=lambda ranked: ranked[0])[:MAX_FINDINGS]
-            found += [finding for _, finding in checks]
-        return found
+        checks = sorted(self.checks, key=lambda ranked: ranked[0])[:MAX_FINDINGS]
+        return self.files + parse + self.nir + [finding for _, finding in checks]
 
 
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csi-sha256")
@@ -103,6 +102,7 @@ class Extract:
     _digests: dict[str, Future] = field(default_factory=dict)
     _pseudonyms: dict = field(default_factory=dict)
     keyring: Keyring = field(default_factory=Keyring)  # the loader's, checked against the warehouse
+    _lost_keys: set[tuple[str, int]] = field(default_factory=set)  # (file, row)
 
     @property
     def profile(self) -> str:
@@ -127,6 +127,7 @@ class Extract:
     def add_duplicates(self, table: str, rows: list[tuple[str, int]]) -> None:
         """Rows (file, row) whose key another row of the extract also has."""
         order = self.file_order()
+        rows = [r for r in rows if r not in self._lost_keys]  # an unreadable key is no repeat
         ranked = [duplicate_finding(table, file, row, order) for file, row in rows]
         self.findings.setdefault(table, TableFindings()).checks += ranked
 
@@ -157,9 +158,33 @@ class Extract:
         found.add_parse(parse)
         typed, nir = pseudonymise(typed, cache=self._pseudonyms, keyring=self.keyring)
         found.add_nir(nir)
-        found.add_checks(validate_batch(typed, table, headers, order))
+        lost = self._lost_cells(table, text, typed) if parse or nir else None
+        found.add_checks(validate_batch(typed, table, headers, order, lost))
         self._remember(table, typed)
         return typed
+
+    def _lost_cells(self, table: str, text: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame:
+        """Per column, the cells holding a value that typing refused (already reported).
+
+        The model would call them missing, and the duplicate check would take their
+        empty keys for repeats: both are told to look away.
+        """
+        lost = pl.concat(
+            [
+                typed.select(FILE, ROW),
+                pl.DataFrame(
+                    [
+                        (text.get_column(c.name).is_not_null() & typed.get_column(c.name).is_null())
+                        for c in TABLES[table]
+                    ]
+                ),
+            ],
+            how="horizontal",
+        )
+        with_lost_key = lost.filter(pl.any_horizontal(KEYS[table])).select(FILE, ROW)
+        if len(self._lost_keys) < MAX_LOST_KEYS:
+            self._lost_keys.update(with_lost_key.head(MAX_LOST_KEYS).iter_rows())
+        return lost
 
     def _remember(self, table: str, typed: pl.DataFrame) -> None:
         """Rows per file and (file, centre, year) scopes, for the loads register.

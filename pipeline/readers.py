@@ -6,8 +6,9 @@ whole read with an engine error. One exception: a typed column of a Parquet or X
 file whose text would parse back to the same value, without fail, stays typed
 (`_typed_value`): writing 10M dates or amounts out to parse them again costs seconds.
 
-Files are streamed: a CSV is cut into blocks of whole records (`BLOCK_BYTES`), a
-Parquet file into row batches, so that memory stays bounded whatever the size of the
+Files are streamed: polars reads a CSV in batches of `CSV_BATCH_ROWS` rows after one
+linear pass over its bytes (`_scan_text`: encoding, NUL bytes, line ends), a Parquet
+file is read in row batches, so that memory stays bounded whatever the size of the
 export; `_row` keeps counting across batches, so a finding names the same row as if
 the file had been read at once.
 """
@@ -17,8 +18,8 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +32,13 @@ from pipeline.profiles import FileFormat, Profile, TableMapping
 ROW = "_row"  # 1-based data row number in its file, header excluded
 FILE = "_file"  # file name, for error messages and the loads register
 
-BLOCK_BYTES = 64 << 20  # CSV bytes per batch (~750,000 billing lines)
 BATCH_ROWS = 1 << 20  # rows per batch of Parquet and XLSX files
+CSV_BATCH_ROWS = 1 << 19  # rows per CSV batch (~45 MB of billing text: two in flight)
 MAX_UNKNOWN_VALUES = 50  # unmapped values reported per file
-_WHOLE_FILE_CODECS = ("utf-16", "utf-32")  # not ASCII-compatible: cannot be cut in blocks
+MAX_RAGGED_ROWS = 20  # rows with a wrong field count reported per file
+MAX_QUOTED_BYTES = 64 << 20  # a quoted value longer than this is a quote left open
+
+csv.field_size_limit(MAX_QUOTED_BYTES)  # a long note is a value, not an `_csv.Error`
 
 
 @dataclass(frozen=True)
@@ -72,181 +76,322 @@ def _codec(encoding: str) -> str:
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
-def _to_utf8(block: bytes, path: Path, encoding: str, first: bool) -> bytes:
-    """The block as UTF-8 bytes (what polars reads), refusing bytes foreign to the encoding."""
-    codec = _codec(encoding)
-    if codec == "utf-8-sig":
-        if first and block.startswith(codecs.BOM_UTF8):
-            block = block[len(codecs.BOM_UTF8) :]
-        if not block.isascii():
+@dataclass(frozen=True)
+class _TextFile:
+    """What one linear pass over a CSV file found: how polars is to read it.
+
+    `source` is the file itself when it is UTF-8 already, else its UTF-8 copy in the
+    load's temporary folder; `eol` is "\\r" for old Mac files (CR only); `quoted` says
+    whether any quote character occurs (else a record is a line and splitting a line on
+    the delimiter is exactly what a CSV parser does); `clean` that no value can carry
+    outer spaces (ASCII, no whitespace byte but line ends).
+    """
+
+    source: Path
+    eol: str
+    quoted: bool
+    clean: bool
+
+
+_SCAN_BYTES = 16 << 20  # bytes read at a time by the linear pre-pass
+_SPACES = (b" ", b"\t", b"\x0b", b"\x0c")
+
+
+def _nul_error(path: Path, row: int) -> InputError:
+    rule = "fichier binaire ou corrompu : octet nul (NUL), ce n'est pas un fichier texte CSV"
+    return InputError(
+        f"Fichier illisible : {path.name}", [Finding(path.name, rule, row=row or None)]
+    )
+
+
+class _Scanner:
+    """Facts gathered chunk by chunk over a file's UTF-8 bytes (`_TextFile`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.quoted = False
+        self.ascii_clean = True
+        self.lf = self.cr = self.crlf = 0  # line ends seen (LF names the row of a NUL)
+        self.last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        """Refuse a NUL byte anywhere (naming its line) and note quotes and line ends."""
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            raise _nul_error(self.path, self.lf + chunk.count(b"\n", 0, nul))
+        self.lf += chunk.count(b"\n")
+        if b"\r" in chunk or self.last == b"\r":
+            self.cr += chunk.count(b"\r")
+            self.crlf += chunk.count(b"\r\n") + (self.last == b"\r" and chunk[:1] == b"\n")
+        self.quoted = self.quoted or b'"' in chunk
+        if self.ascii_clean:
+            self.ascii_clean = chunk.isascii() and not any(s in chunk for s in _SPACES)
+        self.last = chunk[-1:]
+
+    def result(self, source: Path) -> _TextFile:
+        eol = "\r" if self.cr and not self.lf else "\n"
+        clean = self.ascii_clean and (eol == "\r" or self.cr == self.crlf)
+        return _TextFile(source, eol, self.quoted, clean)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return _codec(encoding) == "utf-8-sig"
+
+
+def _scan_text(path: Path, encoding: str, workdir: Path | None) -> _TextFile:
+    """One linear pass: check the encoding and NUL bytes, transcode to UTF-8 if needed.
+
+    A UTF-8 file is read in place (polars reads UTF-8 and skips its BOM); any other
+    encoding is decoded incrementally into a UTF-8 copy in `workdir` (the copy holds
+    patient data: the caller removes the folder on every exit).
+    """
+    scanner = _Scanner(path)
+    try:
+        decoder = codecs.getincrementaldecoder(_codec(encoding))()
+    except LookupError:
+        raise _wrong_encoding(path, encoding) from None
+    utf8 = _is_utf8(encoding)
+    if not utf8 and workdir is None:
+        raise ValueError("a folder for the UTF-8 copy is needed")  # a programming error
+    target = None if utf8 else workdir / f"{path.stem}.utf8.csv"
+    with path.open("rb") as handle, target.open("wb") if target else nullcontext() as out:
+        while True:
+            chunk = handle.read(_SCAN_BYTES)
             try:
-                block.decode("utf-8")
+                if utf8:  # checked only: ASCII needs no decoding unless a character is cut
+                    if not chunk or not chunk.isascii() or decoder.getstate()[0]:
+                        decoder.decode(chunk, final=not chunk)
+                    text = chunk
+                else:
+                    text = decoder.decode(chunk, final=not chunk).encode("utf-8")
             except UnicodeDecodeError:
                 raise _wrong_encoding(path, encoding) from None
-        return block
-    try:
-        return block.decode(codec).encode("utf-8")
-    except (UnicodeDecodeError, LookupError):
-        raise _wrong_encoding(path, encoding) from None
+            if not chunk:
+                break
+            scanner.feed(text)
+            if out is not None:
+                out.write(text)
+    return scanner.result(target or path)
 
 
-def _record_end(data: bytes | bytearray, end: int | None = None) -> int:
-    """Index just after the last newline of `data[:end]` that ends a record, or 0.
+def _ragged_finding(path: Path, row: int, got: int, expected: int, delimiter: str) -> Finding:
+    return Finding(
+        path.name,
+        f"{got} colonnes au lieu de {expected} (ligne tronquée ou séparateur "
+        f"« {delimiter} » présent dans une valeur)",
+        row=row,
+    )
 
-    A newline ends a record when an even number of quote characters precedes it: a
-    doubled quote inside a quoted value counts twice and keeps the parity.
+
+def _quote_finding(path: Path, row: int, reason: str) -> Finding:
+    """A quote problem the csv module stopped at, in words (never the text read)."""
+    if "end of data" in reason or "field limit" in reason:
+        rule = (
+            'guillemet (") ouvert et jamais refermé : la valeur qui commence ici court '
+            "jusqu'à la fin du fichier"
+        )
+    else:
+        rule = (
+            'guillemet (") mal placé : une valeur entre guillemets doit être suivie du '
+            "séparateur ou de la fin de ligne (doublez un guillemet voulu dans une valeur)"
+        )
+    return Finding(path.name, rule, row=row)
+
+
+def _malformed(path: Path, findings: list[Finding]) -> InputError:
+    return InputError(f"Fichier mal formé : {path.name}", findings)
+
+
+def _header(text: _TextFile, path: Path, fmt: FileFormat) -> list[str]:
+    """The header's names, refusing a name given twice (two columns, one meaning)."""
+    first = pl.read_csv(
+        text.source,
+        has_header=False,
+        n_rows=1,
+        infer_schema=False,
+        separator=fmt.delimiter,
+        eol_char=text.eol,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+    names = [str(v) if v is not None else "" for v in first.row(0)] if first.height else []
+    seen: dict[str, int] = {}
+    twice: list[Finding] = []
+    for number, name in enumerate(names, start=1):
+        key = name.strip()
+        if key in seen:
+            twice.append(
+                Finding(
+                    path.name,
+                    f"en-tête : la colonne « {key} » est nommée deux fois "
+                    f"(colonnes {seen[key]} et {number}) ; gardez-en une seule",
+                    column=key,
+                )
+            )
+        else:
+            seen[key] = number
+    if twice:
+        raise _malformed(path, twice)
+    return names
+
+
+def _quoted_problems(text: _TextFile, path: Path, delimiter: str, width: int) -> list[Finding]:
+    """Rows of a file holding quotes whose field count is wrong, or where a quote is amiss.
+
+    One linear pass of the csv module (strict, its own line-end handling, so CR-only
+    too): a record is counted as a row whatever the newlines inside its quoted values,
+    as polars counts it. A quote still open at the end of the file, or holding more than
+    `MAX_QUOTED_BYTES`, is reported at the row it opened.
     """
-    end = len(data) if end is None else end
-    pos = data.rfind(b"\n", 0, end)
-    if data.find(b'"', 0, end) < 0:
-        return pos + 1
-    while pos >= 0:
-        if data.count(b'"', 0, pos) % 2 == 0:
-            return pos + 1
-        pos = data.rfind(b"\n", 0, pos)
-    return 0
-
-
-def _raw_blocks(path: Path, encoding: str, block_bytes: int) -> Iterator[bytes]:
-    """The file's bytes in blocks of whole records, as UTF-8; the first holds the header.
-
-    One buffer is reused for the whole file and each block is copied out of it once.
-    """
-    if any(_codec(encoding).lower().startswith(c) for c in _WHOLE_FILE_CODECS):
+    found: list[Finding] = []
+    row = 0
+    with text.source.open("r", encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
-            yield path.read_bytes().decode(encoding).encode("utf-8")
-        except (UnicodeDecodeError, LookupError):
-            raise _wrong_encoding(path, encoding) from None
+            next(reader, None)  # the header, read by `_header`
+            for row, fields in enumerate(reader, start=1):
+                blank = not fields or (len(fields) == 1 and not fields[0].strip())
+                if len(fields) != width and not blank:
+                    found.append(_ragged_finding(path, row, len(fields), width, delimiter))
+                    if len(found) >= MAX_RAGGED_ROWS:
+                        return found
+        except csv.Error as exc:
+            found.append(_quote_finding(path, row + 1, str(exc)))
+    return found
+
+
+def _segments(frame: pl.DataFrame, blank: pl.Series, first_row: int):
+    """The frame's runs of non-blank rows, each with the source row of its first line.
+
+    Blank lines (a trailing empty line, a line left empty by hand) count as rows, so
+    that every row keeps the number an editor shows, but carry nothing to load.
+    """
+    if not blank.any():
+        yield first_row, frame
         return
-    first, buffer, held = True, bytearray(block_bytes), 0
-    with path.open("rb") as handle:
-        while True:
-            with memoryview(buffer) as view:
-                read = handle.readinto(view[held:])
-            end = held + read
-            if end == 0:
-                return
-            cut = end if read == 0 else _record_end(buffer, end)
-            if cut == 0:  # no whole record yet: read on (making room if the buffer is full)
-                if end == len(buffer):
-                    buffer.extend(bytes(len(buffer)))
-                held = end
-                continue
-            with memoryview(buffer) as view:
-                block, rest = bytes(view[:cut]), bytes(view[cut:end])
-            buffer[: len(rest)] = rest
-            held = len(rest)
-            yield _to_utf8(block, path, encoding, first)
-            first = False
+    kept = (~blank).cast(pl.Int8)
+    runs = (
+        pl.DataFrame({"keep": kept})
+        .with_row_index("i")
+        .with_columns(
+            (pl.col("keep") != pl.col("keep").shift(1)).fill_null(True).cum_sum().alias("run")
+        )
+    )
+    for start, length in (
+        runs.filter(pl.col("keep") == 1)
+        .group_by("run", maintain_order=True)
+        .agg(pl.col("i").first().alias("start"), pl.len().alias("n"))
+        .select("start", "n")
+        .iter_rows()
+    ):
+        yield first_row + start, frame.slice(start, length)
 
 
-def _ragged_row(text: str, delimiter: str, width: int) -> tuple[int, int] | None:
-    """(row in the block, field count) of the first record whose width is wrong (slow path)."""
-    for number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        if fields and len(fields) != width:
-            return number, len(fields)
-    return None
+def _split_lines(
+    text: _TextFile, path: Path, fmt: FileFormat, names: list[str]
+) -> Iterator[tuple[int, pl.DataFrame]]:
+    """Batches of a quote-free file: each line split on the delimiter (exact, no quotes).
 
-
-def _check_widths(
-    block: bytes, delimiter: str, width: int, lines: int | None
-) -> tuple[int, int] | None:
-    """Find a record with too few or too many fields in a block of data rows.
-
-    Without quotes, counting delimiters is exact and fast: if the block holds `width - 1`
-    delimiters per line (`lines`: the rows polars read, one per line), no line can be
-    short, since a long line would have to make up for it and polars refuses long lines.
-    Otherwise (quotes, blank lines, a real problem) the csv module reads the block again.
+    polars reads whole lines (there is no NUL byte in the file, so NUL is a safe
+    "separator"), splits them and counts their fields: a short or long row is found
+    with its row number in the same pass.
     """
-    sep = delimiter.encode("utf-8")
-    quoteless = lines is not None and b'"' not in block and len(sep) == 1
-    if quoteless and block.count(sep) == (width - 1) * lines:
-        return None
-    return _ragged_row(block.decode("utf-8"), delimiter, width)
+    width, ragged, first_row = len(names), [], 1
+    lines = pl.scan_csv(
+        text.source,
+        has_header=False,
+        skip_rows=1,
+        separator="\x00",
+        quote_char=None,
+        schema={"__line": pl.String},
+        eol_char=text.eol,
+        empty_string_is_null=False,
+    )
+    fields = pl.col("__line").str.split(fmt.delimiter)
+    query = lines.select(
+        fields.list.len().alias("__width"),
+        pl.col("__line").str.contains(r"^\s*$").alias("__blank"),
+        *[fields.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(names)],
+    )
+    for batch in query.collect_batches(chunk_size=CSV_BATCH_ROWS, lazy=True):
+        blank = batch.get_column("__blank")
+        bad = batch.with_row_index("__i").filter(~pl.col("__blank") & (pl.col("__width") != width))
+        for index, got in bad.select("__i", "__width").head(MAX_RAGGED_ROWS).iter_rows():
+            if len(ragged) < MAX_RAGGED_ROWS:
+                ragged.append(_ragged_finding(path, first_row + index, got, width, fmt.delimiter))
+        if not ragged:
+            yield from _segments(batch.select(names), blank, first_row)
+        first_row += batch.height
+    if ragged:
+        raise _malformed(path, ragged)
 
 
-_ASCII_SPACES = (b" ", b"\t", b"\x0b", b"\x0c", b"\r")
+def _parsed_csv(
+    text: _TextFile, path: Path, fmt: FileFormat, names: list[str]
+) -> Iterator[tuple[int, pl.DataFrame]]:
+    """Batches of a file holding quotes, read by polars' CSV parser once its shape is known."""
+    problems = _quoted_problems(text, path, fmt.delimiter, len(names))
+    if problems:
+        raise _malformed(path, problems)
+    positional = [f"__c{i}" for i in range(len(names))]
+    query = pl.scan_csv(
+        text.source,
+        has_header=False,
+        skip_rows=1,
+        separator=fmt.delimiter,
+        schema={c: pl.String for c in positional},
+        eol_char=text.eol,
+        empty_string_is_null=False,
+        truncate_ragged_lines=True,
+        missing_columns="insert",
+    )
+    first_row = 1
+    for batch in query.collect_batches(chunk_size=CSV_BATCH_ROWS, lazy=True):
+        blank = batch.select(pl.all_horizontal(pl.all().str.strip_chars() == "")).to_series()
+        yield from _segments(
+            batch.rename(dict(zip(positional, names, strict=True))), blank, first_row
+        )
+        first_row += batch.height
 
 
-def _no_outer_spaces(block: bytes) -> bool:
-    """True when no value of the block can start or end with a space (cheap byte scans).
-
-    An ASCII block without any whitespace byte but newlines needs no stripping; any
-    other block is checked column by column (`to_canonical`).
-    """
-    return block.isascii() and not any(space in block for space in _ASCII_SPACES)
-
-
-def _ragged_error(path: Path, row: int, got: int, expected: int, delimiter: str) -> InputError:
-    return InputError(
-        f"Fichier mal formé : {path.name}",
+def _engine_error(path: Path, exc: Exception) -> InputError:
+    """A CSV the parser cannot read, said without echoing its text (it may hold a NIR)."""
+    return _malformed(
+        path,
         [
             Finding(
                 path.name,
-                f"{got} colonnes au lieu de {expected} (ligne tronquée ou séparateur "
-                f"« {delimiter} » présent dans une valeur)",
-                row=row,
+                "CSV illisible : guillemet mal placé au milieu d'une valeur ou "
+                f"fichier mal formé ({exc.__class__.__name__})",
             )
         ],
     )
 
 
-def _polars_csv(block: bytes, fmt: FileFormat, columns: list[str] | None) -> pl.DataFrame:
-    if columns is None:
-        return pl.read_csv(block, separator=fmt.delimiter, infer_schema=False)
-    return pl.read_csv(
-        block, separator=fmt.delimiter, has_header=False, new_columns=columns, infer_schema=False
-    )
+def csv_batches(path: Path, fmt: FileFormat, workdir: Path | None = None):
+    """Yield (first data row number, text frame, clean columns) per batch of a CSV file.
 
+    A linear pre-pass (`_scan_text`) checks the encoding and NUL bytes and finds the
+    line ends; then polars streams the file in batches of `CSV_BATCH_ROWS` rows. Rows are
+    numbered from 1 after the header, blank lines included. Without `workdir`, a
+    non-UTF-8 file is transcoded into a staging folder of its own (`pipeline.staging`),
+    removed when the generator ends however it ends, or by the next load if killed.
+    """
+    if workdir is None and not _is_utf8(fmt.encoding):
+        from pipeline.staging import staging_folder
 
-def _first_record_end(data: bytes) -> int:
-    """Index just after the first newline that ends a record (the header), or the end."""
-    pos = data.find(b"\n")
-    while pos >= 0:
-        if data.count(b'"', 0, pos) % 2 == 0:
-            return pos + 1
-        pos = data.find(b"\n", pos + 1)
-    return len(data)
-
-
-def _split_header(block: bytes, fmt: FileFormat) -> tuple[int, bytes]:
-    """The header's field count and the data rows of the first block."""
-    end = _first_record_end(block)
-    header = next(csv.reader(io.StringIO(block[:end].decode("utf-8")), delimiter=fmt.delimiter), [])
-    return len(header), block[end:]
-
-
-def _has_data(data: bytes) -> bool:
-    """Whether the block holds anything but blank lines (without copying it)."""
-    return bool(data) and not data.isspace()
-
-
-def csv_batches(path: Path, fmt: FileFormat, block_bytes: int | None = None):
-    """Yield (first data row number, text frame, clean columns) per block of a CSV file."""
-    columns: list[str] | None = None
-    width, next_row = 0, 1
-    for block in _raw_blocks(path, fmt.encoding, block_bytes or BLOCK_BYTES):
-        data = block
-        if columns is None:
-            width, data = _split_header(block, fmt)
-        try:
-            frame, error = _polars_csv(block if columns is None else data, fmt, columns), None
-        except (pl.exceptions.PolarsError, ValueError) as exc:
-            frame, error = None, exc
-        if _has_data(data):
-            lines = frame.height if frame is not None else None
-            ragged = _check_widths(data, fmt.delimiter, width, lines)
-            if ragged:
-                row, got = ragged
-                raise _ragged_error(path, next_row + row - 1, got, width, fmt.delimiter)
-        if frame is None:
-            raise InputError(
-                f"Fichier mal formé : {path.name}",
-                [Finding(path.name, f"CSV illisible ({str(error).splitlines()[0][:200]})")],
-            )
-        columns = columns or frame.columns
-        yield next_row, frame, frozenset(frame.columns) if _no_outer_spaces(data) else frozenset()
-        next_row += frame.height
+        with staging_folder() as folder:  # named after this process: a kill leaves no copy
+            yield from csv_batches(path, fmt, folder)
+        return
+    text = _scan_text(path, fmt.encoding, workdir)
+    try:
+        names = _header(text, path, fmt)
+        read = _parsed_csv if text.quoted else _split_lines
+        clean = frozenset(names) if text.clean else frozenset()
+        for first_row, frame in read(text, path, fmt, names):
+            yield first_row, frame, clean
+    except pl.exceptions.PolarsError as exc:
+        raise _engine_error(path, exc) from None
 
 
 def _text_expr(col: pl.Expr, dtype: pl.DataType, fmt: FileFormat) -> pl.Expr:
@@ -265,14 +410,23 @@ def _text_expr(col: pl.Expr, dtype: pl.DataType, fmt: FileFormat) -> pl.Expr:
         )
     if dtype == pl.Time:
         return col.dt.strftime("%H:%M")
+    if isinstance(dtype, pl.Duration):  # a spreadsheet's time of day: 8:05 after midnight
+        minutes = col.dt.total_minutes()
+        return pl.concat_str(
+            (minutes // 60).cast(pl.String),
+            pl.lit(":"),
+            (minutes % 60).cast(pl.String).str.zfill(2),
+        )
     if dtype == pl.Boolean:  # a missing value stays missing, as in a CSV
         return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
     if isinstance(dtype, pl.Decimal):
         return col.cast(pl.String).str.replace(".", fmt.decimal, literal=True)
     if dtype.is_float():
-        # 1.0 → "1", 1.5 → "1.5": spreadsheets store every number as a float.
+        # 1.0 → "1", 1.5 → "1.5": spreadsheets store every number as a float. inf, NaN
+        # and numbers too large for an integer are written as such, for the parse to refuse.
+        whole = col.is_finite() & (col == col.round(0)) & (col.abs() < _EXACT_FLOAT)
         return (
-            pl.when(col == col.round(0))
+            pl.when(whole)
             .then(col.cast(pl.Int64, strict=False).cast(pl.String))
             .otherwise(col.round(6).cast(pl.String).str.replace(".", fmt.decimal, literal=True))
         )
@@ -330,6 +484,8 @@ def _typed_value(series: pl.Series, column: Column, fmt: FileFormat) -> pl.Expr 
     if dtype in _INTEGERS:
         return col.cast(pl.Float64) if _within(series, -_EXACT_FLOAT, _EXACT_FLOAT) else None
     if dtype == pl.Float64:  # as `_text_expr` rounds it: whole, else to 6 decimals
+        if not _within(series, -_EXACT_FLOAT, _EXACT_FLOAT) or series.is_nan().any():
+            return None  # inf, NaN, huge: the text path reports them
         whole = col.cast(pl.Int64, strict=False).cast(pl.Float64)
         return pl.when(col == col.round(0)).then(whole).otherwise(col.round(6))
     return None
@@ -340,12 +496,41 @@ def _written_columns(frame: pl.DataFrame) -> frozenset[str]:
     return frozenset(name for name, dtype in frame.schema.items() if dtype != pl.String)
 
 
-def _parquet_batches(path: Path, batch_rows: int):
+def _readable(dtype: pl.DataType) -> bool:
+    """Whether `_text_expr` can write the type's values as text (lists, bytes… cannot)."""
+    simple = (pl.String, pl.Boolean, pl.Date, pl.Time, pl.Null)
+    kinds = (pl.Datetime, pl.Duration, pl.Decimal, pl.Categorical, pl.Enum)
+    return dtype.is_numeric() or dtype in simple or isinstance(dtype, kinds)
+
+
+def _nested_columns(path: Path, frame: pl.DataFrame, mapping: TableMapping) -> list[Finding]:
+    """Columns the load would read that hold lists, structures or bytes: no value to check.
+
+    Only columns a canonical column reads from (by its name or the profile's header):
+    an export's other columns are ignored whatever their type.
+    """
+    read = {c.name for columns in TABLES.values() for c in columns} | set(mapping.columns.values())
+    return [
+        Finding(
+            path.name,
+            f"type Parquet non pris en charge ({dtype}) : une colonne doit contenir du "
+            "texte, des nombres, des dates, des heures ou des booléens",
+            column=name,
+        )
+        for name, dtype in frame.schema.items()
+        if name.strip() in read and not _readable(dtype)
+    ]
+
+
+def _parquet_batches(path: Path, batch_rows: int, mapping: TableMapping):
     import pyarrow.parquet as pq
 
     next_row = 1
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
         typed = pl.from_arrow(batch)
+        nested = _nested_columns(path, typed, mapping)
+        if nested:
+            raise InputError(f"Colonnes illisibles dans {path.name}", nested)
         yield next_row, typed, _written_columns(typed)
         next_row += typed.height
 
@@ -366,7 +551,7 @@ def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows:
     """Text frames of the file, batch by batch, with the first data row of each."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return _parquet_batches(path, batch_rows)
+        return _parquet_batches(path, batch_rows, mapping)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_batches(path, fmt, mapping, batch_rows)
     return csv_batches(path, fmt)
@@ -374,14 +559,11 @@ def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows:
 
 def _guarded(path: Path, batches) -> Iterator[tuple[int, pl.DataFrame, frozenset[str]]]:
     """Turn the engines' own exceptions into an `InputError` naming the file."""
-    suffix = path.suffix.lower()
     try:
         yield from batches
     except InputError:
         raise
     except Exception as exc:  # engines raise many types; all mean "unreadable"
-        if suffix not in (".parquet", ".xlsx", ".xlsm"):
-            raise
         raise _unreadable(path, f"fichier illisible ({exc.__class__.__name__})") from None
 
 
@@ -399,7 +581,7 @@ def read_raw_batches(
 
     Columns are text, except the typed columns of Parquet and XLSX files, left typed
     (`to_canonical` decides which become text). And the columns whose values cannot
-    carry outer spaces or be empty strings (see `_no_outer_spaces`,
+    carry outer spaces or be empty strings (see `_TextFile.clean`,
     `_written_columns`): they need no stripping.
     """
     if path.stat().st_size == 0:

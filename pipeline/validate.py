@@ -65,18 +65,46 @@ def validate_batch(
     table: str,
     headers: dict[str, str],
     file_order: dict[str, int],
+    lost: pl.DataFrame | None = None,
 ) -> list[Ranked]:
     """Run every check of the model but uniqueness on every row of one batch.
 
     Returns at most `MAX_FINDINGS` findings, ranked by (file, row, check) so that the
     batches' findings and the duplicates found later merge in pandera's own order.
+    `lost` (one boolean column per canonical column, row for row) marks the cells whose
+    value could not be typed: already reported, they are not "missing" as well.
     """
     model = _batch_model(table)
     try:
         model.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return _findings(exc.failure_cases, frame, table, model.name, headers, file_order)
+        cases = exc.failure_cases
+        if lost is not None:
+            cases = _without_lost(cases, lost)
+        return _findings(cases, frame, table, model.name, headers, file_order)
     return []
+
+
+def _without_lost(cases: pl.DataFrame, lost: pl.DataFrame) -> pl.DataFrame:
+    """The failure cases but "missing value" on a cell whose value failed to parse."""
+    marks = (
+        lost.drop(FILE, ROW)
+        .with_row_index("index")
+        .unpivot(index="index", variable_name="column", value_name="__lost")
+    )
+    marks = marks.filter(pl.col("__lost")).with_columns(pl.col("index").cast(pl.Int64))
+    if marks.height == 0:
+        return cases
+    keyed = cases.with_columns(pl.col("index").cast(pl.Int64).alias("__index"))
+    return (
+        keyed.join(
+            marks.rename({"index": "__index"}),
+            on=["__index", "column"],
+            how="left",
+        )
+        .filter(~(pl.col("__lost").fill_null(False) & (pl.col("check") == "not_nullable")))
+        .drop("__index", "__lost")
+    )
 
 
 def duplicate_finding(table: str, file: str, row: int, file_order: dict[str, int]) -> Ranked:

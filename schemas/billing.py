@@ -8,13 +8,23 @@ import polars as pl
 from pipeline.canonical import STATUSES
 from schemas import _checks as checks
 
+# What the warehouse stores (data-contract.md, "Bad input"): beyond, a value is refused
+# here with its row rather than failing the load's cast.
+MAX_LINE_NO = 2_147_483_647  # integer
+MAX_COEFFICIENT = 99.99
+MAX_QUANTITY = 9_999
+MAX_AMOUNT = 99_999.99
+
 BillingLines = pa.DataFrameSchema(
     {
         "invoice_id": pa.Column(pl.String, nullable=False, checks=[checks.not_blank()]),
         "line_no": pa.Column(
             pl.Int64,
             nullable=False,
-            checks=[pa.Check.ge(1, error="le numéro de ligne doit être ≥ 1")],
+            checks=[
+                pa.Check.ge(1, error="le numéro de ligne doit être ≥ 1"),
+                pa.Check.le(MAX_LINE_NO, error="le numéro de ligne doit être ≤ 2 147 483 647"),
+            ],
         ),
         "centre_finess": pa.Column(pl.String, nullable=False, checks=[checks.finess()]),
         "patient_id": pa.Column(pl.String, nullable=False, checks=[checks.not_blank()]),
@@ -33,13 +43,30 @@ BillingLines = pa.DataFrameSchema(
             nullable=True,
             checks=[
                 pa.Check.ge(0, error="le coefficient doit être positif ou nul"),
+                pa.Check.le(MAX_COEFFICIENT, error="le coefficient doit être ≤ 99,99"),
                 checks.at_most_two_decimals(),
             ],
         ),
         "quantity": pa.Column(
-            pl.Float64, nullable=False, checks=[pa.Check.gt(0, error="la quantité doit être > 0")]
+            pl.Float64,
+            nullable=False,
+            checks=[
+                pa.Check.gt(0, error="la quantité doit être > 0"),
+                pa.Check.le(MAX_QUANTITY, error="la quantité doit être ≤ 9 999"),
+            ],
         ),
-        "amount_eur": pa.Column(pl.Float64, nullable=True, checks=[checks.at_most_two_decimals()]),
+        "amount_eur": pa.Column(
+            pl.Float64,
+            nullable=True,
+            checks=[
+                pa.Check.in_range(
+                    -MAX_AMOUNT,
+                    MAX_AMOUNT,
+                    error="le montant doit être compris entre -99 999,99 et 99 999,99 €",
+                ),
+                checks.at_most_two_decimals(),
+            ],
+        ),
         "status": pa.Column(pl.String, nullable=False, checks=[checks.one_of(STATUSES)]),
         "episode_id": pa.Column(pl.String, nullable=True),
     },

@@ -349,10 +349,13 @@ def test_only_columns_whose_text_would_parse_back_stay_typed(tmp_path):
     canonical, _, odd = _profiles()
     batch = next(source_batches(SourceFile("billing", path), canonical))
     typed = {name for name, dtype in batch.schema.items() if dtype != pl.String}
-    # quantity has a default and a NULL to fill: the text path parses the default
-    assert typed == {"line_no", "act_date", "act_time", "coefficient", ROW}
-    _typed_billing().with_columns(pl.col("quantity").fill_null(1)).write_parquet(path)
+    # quantity has a default and a NULL to fill: the text path parses the default;
+    # coefficient holds NaN and 1e20, which the text path refuses with their rows
+    assert typed == {"line_no", "act_date", "act_time", ROW}
+    finite = pl.col("coefficient").fill_nan(None).replace(1e20, 20.0)
+    _typed_billing().with_columns(pl.col("quantity").fill_null(1), finite).write_parquet(path)
     batch = next(source_batches(SourceFile("billing", path), canonical))
     assert batch.schema["quantity"] == pl.Float64  # integers read as a decimal
+    assert batch.schema["coefficient"] == pl.Float64
     odd_batch = next(source_batches(SourceFile("billing", path), odd))
     assert odd_batch.schema["act_date"] == pl.String
