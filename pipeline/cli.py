@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pipeline.cli_french import speak_french
 from pipeline.schedule import MONTHLY_CRON
+
+speak_french()
 
 if TYPE_CHECKING:
     from pipeline.verify import MissingInputs
@@ -29,6 +32,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    subcommand_metavar="COMMANDE [ARGUMENTS]...",
     rich_markup_mode="rich",
 )
 
