@@ -20,7 +20,7 @@ def _blocks(language: str) -> list[str]:
 
 def test_quick_start_commands_are_the_ones_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    quick_start = README.split("## Quick start")[1].split("## ")[0]
+    quick_start = README.split("## Démarrage rapide")[1].split("## ")[0]
     commands = [b.strip() for b in re.findall(r"```bash\n(.*?)```", quick_start, flags=re.S)]
     assert len(commands) == 2
     for command in commands:
