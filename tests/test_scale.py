@@ -23,7 +23,7 @@ from tests.conftest import billing_rows, make_extract, patient_rows, write_table
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch, tmp_path):
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(readers, "CSV_BATCH_ROWS", 50)
     monkeypatch.setattr(readers, "BATCH_ROWS", 50)
     monkeypatch.setenv("CSI_SECRETS_DIR", str(tmp_path / "secrets"))
 
