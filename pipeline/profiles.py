@@ -211,6 +211,18 @@ def _time_format(value: str) -> str:
     return value
 
 
+def _files(value: Any) -> Any:
+    """One glob or a list of globs, always as a list."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return value
+    raise PydanticCustomError(
+        "csi_files",
+        'motif de nom de fichier attendu, ou liste de motifs (ex. "factures*.csv")',
+    )
+
+
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 PlainText = Annotated[str, Field(min_length=1)]
 
@@ -284,7 +296,7 @@ def _table_model(table: str) -> type[BaseModel]:
     return create_model(
         f"{title}Table",
         __base__=_Strict,
-        files=(PlainText | Annotated[list[PlainText], Field(min_length=1)] | None, None),
+        files=(Annotated[list[str], BeforeValidator(_files)] | None, None),
         columns=(columns | None, None),
         values=(values | None, None),
         defaults=(defaults | None, None),
@@ -323,14 +335,12 @@ def _rule(error: dict[str, Any]) -> str:
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
-    """The register's key path, without pydantic's marks (`[key]`, union branches)."""
+    """The register's key path; every part is a key (a profile holds no list to number)."""
     from schemas.register import key_path
 
-    union_marks = ("str", "list[str]", "function-before", "function-after")
-    parts = tuple(
-        p for p in loc if p != "[key]" and not (isinstance(p, str) and p.startswith(union_marks))
-    )
-    return key_path(parts)
+    if loc[-1:] == ("[key]",):  # the word itself is wrong: the path stops at its column
+        loc = loc[:-2]
+    return key_path(tuple(str(p) for p in loc))
 
 
 def _findings(error: ValidationError, file_name: str) -> list[Finding]:
@@ -415,9 +425,8 @@ def _set(model: BaseModel | None) -> dict[str, Any]:
 def _mapping(table: str, model: BaseModel | None) -> TableMapping:
     if model is None:
         return _canonical_table(table)
-    files = model.files or _canonical_table(table).files
     return TableMapping(
-        files=(files,) if isinstance(files, str) else tuple(files),
+        files=tuple(model.files or _canonical_table(table).files),
         columns=_set(model.columns),
         values=_set(model.values),
         defaults=_set(model.defaults),
