@@ -537,10 +537,10 @@ def profile_check(
 
 def _print_file_list(console, extract_dir: Path, listed: list[tuple[str, str]]) -> None:
     """Every file of the extract and what reads it: a table, the register, or nothing."""
-    console.print(f"[bold]Fichiers de {extract_dir}[/] ({len(listed)}) :")
+    console.print(f"Fichiers de {extract_dir} ({len(listed)}) :", markup=False, soft_wrap=True)
     width = max((len(name) for name, _ in listed), default=0)
     for name, role in listed:
-        console.print(f"  {name:<{width}}  → {role}", markup=False)
+        console.print(f"  {name:<{width}}  → {role}", markup=False, soft_wrap=True)
 
 
 def _print_file_check(console, check) -> None:

@@ -17,7 +17,14 @@ import polars as pl
 from pipeline.canonical import DEFAULTS, TABLES
 from pipeline.errors import InputError
 from pipeline.profiles import Profile
-from pipeline.readers import SourceFile, _read_raw, delimiter_problem, find_files, known_words
+from pipeline.readers import (
+    SourceFile,
+    _read_raw,
+    delimiter_problem,
+    find_files,
+    known_words,
+    wrong_delimiter,
+)
 
 REGISTER_PATTERNS = ("centre*.yaml", "centre*.yml")  # read by the loader, not the profile
 REGISTER = "registre du centre"
@@ -64,6 +71,9 @@ def _check_values(
 def check_file(source: SourceFile, profile: Profile) -> FileCheck:
     check = FileCheck(source.table, source.path.name)
     mapping = profile.tables[source.table]
+    check.error = wrong_delimiter(source, profile)
+    if check.error:
+        return check
     try:
         raw = _read_raw(source.path, profile.format_of(source.table), mapping)
     except InputError as exc:
@@ -81,11 +91,9 @@ def check_file(source: SourceFile, profile: Profile) -> FileCheck:
         elif column.required or column.name in mapping.columns:
             check.missing.append(f"{column.name} (« {header} »)")
     check.unused_headers = [h for h in raw.columns if h not in check.mapped.values()]
-    wrong_delimiter = (
-        delimiter_problem(raw.columns, profile, source.table) if check.missing else None
-    )
-    if wrong_delimiter:  # the missing columns are only its consequence
-        check.error, check.missing = wrong_delimiter, []
+    one_column = delimiter_problem(raw.columns, profile, source.table) if check.missing else None
+    if one_column:  # the missing columns are only its consequence
+        check.error, check.missing = one_column, []
         return check
     _check_values(raw, source, profile, check)
     return check

@@ -600,11 +600,11 @@ def _read_raw(path: Path, fmt: FileFormat, mapping: TableMapping) -> pl.DataFram
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
-def _missing_column(source: SourceFile, key: str, header: str, frame: pl.DataFrame) -> Finding:
+def _missing_column(source: SourceFile, key: str, header: str, headers: list[str]) -> Finding:
     return Finding(
         source.path.name,
         f"colonne « {header} » absente (clé du profil : {key}) ; "
-        f"colonnes présentes : {', '.join(frame.columns) or 'aucune'}",
+        f"colonnes présentes : {', '.join(headers) or 'aucune'}",
         column=header,
     )
 
@@ -649,26 +649,66 @@ def _column_sources(raw: pl.DataFrame, source: SourceFile, profile: Profile) -> 
 
     A header read as one column holding a delimiter is a delimiter problem, said so.
     """
+    found, missing = _match_headers(raw.columns, source, profile)
+    if missing:
+        wrong_delimiter = delimiter_problem(raw.columns, profile, source.table)
+        if wrong_delimiter:
+            raise _delimiter_error(source, wrong_delimiter)
+        raise InputError(f"Colonnes manquantes dans {source.path.name}", missing)
+    return found
+
+
+def _match_headers(
+    headers: list[str], source: SourceFile, profile: Profile
+) -> tuple[dict[str, str], list[Finding]]:
+    """Canonical column → header found, and a finding per column needed but absent."""
     mapping = profile.tables[source.table]
-    defaults = {**DEFAULTS[source.table], **mapping.defaults}
+    defaults = _defaults(source.table, profile)
     found: dict[str, str] = {}
     missing: list[Finding] = []
     for column in TABLES[source.table]:
         header = mapping.source_header(column.name)
-        if header in raw.columns:
+        if header in headers:
             found[column.name] = header
         elif column.name not in defaults and (column.required or column.name in mapping.columns):
             key = f"tables.{source.table}.columns.{column.name}"
-            missing.append(_missing_column(source, key, header, raw))
-    if missing:
-        wrong_delimiter = delimiter_problem(raw.columns, profile, source.table)
-        if wrong_delimiter:
-            raise InputError(
-                f"Séparateur incorrect dans {source.path.name}",
-                [Finding(source.path.name, wrong_delimiter)],
-            )
-        raise InputError(f"Colonnes manquantes dans {source.path.name}", missing)
-    return found
+            missing.append(_missing_column(source, key, header, headers))
+    return found, missing
+
+
+def _delimiter_error(source: SourceFile, rule: str) -> InputError:
+    return InputError(
+        f"Séparateur incorrect dans {source.path.name}", [Finding(source.path.name, rule)]
+    )
+
+
+HEADER_BYTES = 1 << 16  # a header is read from at most this many bytes
+
+
+def _csv_header(path: Path, fmt: FileFormat) -> list[str]:
+    """The first line of a text file, split with the profile's delimiter (best effort)."""
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_BYTES)
+    try:
+        text = head.decode(_codec(fmt.encoding), errors="replace")
+    except LookupError:
+        return []
+    line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return next(csv.reader([line], delimiter=fmt.delimiter), [])
+
+
+def wrong_delimiter(source: SourceFile, profile: Profile) -> str | None:
+    """The delimiter problem of a CSV file, read from its header before any row.
+
+    A data row holding the delimiter the file really uses (a decimal comma read with
+    `,`) would otherwise be refused as a row of the wrong width, which hides the cause.
+    """
+    if source.path.suffix.lower() in (".parquet", ".xlsx", ".xlsm"):
+        return None
+    headers = [h.strip() for h in _csv_header(source.path, profile.format_of(source.table))]
+    if len(headers) != 1 or not _match_headers(headers, source, profile)[1]:
+        return None
+    return delimiter_problem(headers, profile, source.table)
 
 
 def _needs(
@@ -857,6 +897,10 @@ def source_batches(
     unknown: list[Finding] = []
     rows = 0
     fmt = profile.format_of(source.table)
+    if source.path.is_file() and source.path.stat().st_size:
+        problem = wrong_delimiter(source, profile)
+        if problem:
+            raise _delimiter_error(source, problem)
     batches = read_raw_batches(source.path, fmt, mapping, batch_rows)
     for first_row, raw, clean in batches:
         if raw.height == 0:
