@@ -411,3 +411,155 @@ def test_profile_check_lists_every_file_with_its_table_or_ignored(tmp_path, cano
         ["~$factures.xlsx", "→", "ignoré"],
     ]
     assert f"Fichiers de {french} (7) :" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "name: x\ncolour: red\n",
+            ["p.yaml, colonne « colour » : clé inconnue (valeur lue : « red »)"],
+        ),
+        (
+            "format: {delimiter: ';;', encoding: klingon, decimal: x, date_format: '%d/%m'}\n",
+            [
+                "p.yaml, colonne « format.delimiter » : un seul caractère attendu "
+                '(ex. ";", "," ou "\\t" pour une tabulation) (valeur lue : « ;; »)',
+                "p.yaml, colonne « format.encoding » : encodage inconnu "
+                "(ex. utf-8, cp1252, latin-1) (valeur lue : « klingon »)",
+                "p.yaml, colonne « format.decimal » : valeur non reconnue (permises : ., ,) "
+                "(valeur lue : « x »)",
+                "p.yaml, colonne « format.date_format » : format de date incomplet ou mal "
+                "écrit (jour, mois et année : ex. %d/%m/%Y) (valeur lue : « %d/%m »)",
+            ],
+        ),
+        (
+            "tables: {invoices: {}, billing: {files: 3, colour: red}}\n",
+            [
+                "p.yaml, colonne « tables.billing.files » : motif de nom de fichier attendu, "
+                'ou liste de motifs (ex. "factures*.csv") (valeur lue : « 3 »)',
+                "p.yaml, colonne « tables.billing.colour » : clé inconnue (valeur lue : « red »)",
+                "p.yaml, colonne « tables.invoices » : table inconnue "
+                "(tables : billing, patients, episodes) (valeur lue : « {} »)",
+            ],
+        ),
+        (
+            "tables:\n  patients:\n    columns: {patient_id: Patient, name: Nom, sex: [F]}\n"
+            "    defaults: {sex: female}\n",
+            [
+                "p.yaml, colonne « tables.patients.columns.sex » : texte attendu "
+                "(valeur lue : « ['F'] »)",
+                "p.yaml, colonne « tables.patients.columns.name » : colonne canonique inconnue "
+                "(colonnes de patients : centre_finess, patient_id, birth_date, sex, "
+                "occupation, coverage, complementary, lives_alone, postcode) "
+                "(valeur lue : « Nom »)",
+                "p.yaml, colonne « tables.patients.defaults.sex » : valeur canonique attendue "
+                "(permises : F, M, U) (valeur lue : « female »)",
+            ],
+        ),
+        (
+            "tables:\n  billing:\n    values: {status: {Payé: paid, No: cancelled}}\n"
+            "  episodes:\n    values: {hospital_discharge: {Oui: vrai}}\n",
+            [
+                "p.yaml, colonne « tables.billing.values.status.Payé » : valeur canonique "
+                "attendue (permises : billed, cancelled, rejected) (valeur lue : « paid »)",
+                "p.yaml, colonne « tables.billing.values.status » : lu par YAML comme oui/non "
+                "(yes, no, on, off, true, false…) : écrivez ce mot entre guillemets, "
+                'ex. "Yes" (valeur lue : « false »)',
+                "p.yaml, colonne « tables.episodes.values.hospital_discharge.Oui » : true ou "
+                "false attendu (valeur canonique) (valeur lue : « vrai »)",
+            ],
+        ),
+        (
+            "base: &base {delimiter: ';'}\nformat: *base\n",
+            [
+                "p.yaml, ligne 1 : YAML invalide (ligne 1, colonne 7) : ancre ou alias "
+                "(& ou *) non admis dans un profil"
+            ],
+        ),
+        (
+            "name: !!python/object/apply:os.system [echo]\n",
+            [
+                "p.yaml, ligne 1 : YAML invalide (ligne 1, colonne 7) : étiquette YAML "
+                "« tag:yaml.org,2002:python/object/apply:os.system » non admise dans un profil"
+            ],
+        ),
+        (
+            "name: " + "[" * 40 + "]" * 40 + "\n",
+            [
+                "p.yaml, ligne 1 : YAML invalide (ligne 1, colonne 18) : imbrication trop "
+                "profonde (au plus 12 niveaux)"
+            ],
+        ),
+        (
+            "name: a\nname: b\n",
+            [
+                "p.yaml, ligne 2 : YAML invalide (ligne 2, colonne 1) : "
+                "clé « name » écrite deux fois"
+            ],
+        ),
+        ("- billing\n", ["p.yaml : le profil doit être une suite de clés (name, format, tables…)"]),
+    ],
+    ids=[
+        "unknown-key",
+        "format",
+        "tables",
+        "columns",
+        "values",
+        "alias",
+        "tag",
+        "deep",
+        "duplicate",
+        "not-a-mapping",
+    ],
+)
+def test_invalid_profile_is_refused_with_every_key_path(
+    tmp_path, canonical_extract, text, expected
+):
+    db = tmp_path / "w.duckdb"
+    assert _ingest(canonical_extract, db, "canonical")[0] == 0
+    profile = _write(tmp_path / "p.yaml", text)
+    code, out = _ingest(canonical_extract, db, profile)
+    assert code == 1
+    for line in expected:
+        assert f"• {line}" in out
+    assert out.count(" • ") == len(expected)  # each problem once, nothing else
+    assert _rows(db, "select count(*) from loads") == [(1,)]
+    check = runner.invoke(
+        app, ["profile", "check", str(canonical_extract), "--profile", str(profile)]
+    )
+    assert check.exit_code == 1 and "Traceback" not in check.output
+    assert all(line in " ".join(check.output.split()) for line in expected)
+
+
+def test_profile_keys_written_as_numbers_are_read_as_text(tmp_path):
+    """A status code, a FINESS or a header YAML reads as a number stays the text written."""
+    extract = tmp_path / "codes"
+    extract.mkdir()
+    (extract / "lignes.csv").write_text(
+        "facture,ligne,patient,date,code,etat\nF1,1,P1,2025-03-10,AMI,1\nF1,2,P1,2025-03-11,AMI,2\n"
+        "F1,3,P2,2025-03-12,AMI,1\n",
+        encoding="utf-8",
+    )
+    profile = _write(
+        tmp_path / "codes.yaml",
+        "tables:\n  billing:\n    files: lignes*.csv\n"
+        "    columns: {invoice_id: facture, line_no: ligne, patient_id: patient, "
+        "act_date: date, act_code: code, status: etat}\n"
+        "    values: {status: {1: billed, 2: cancelled}}\n"
+        "    defaults: {centre_finess: 750000001}\n",
+    )
+    db = tmp_path / "w.duckdb"
+    code, out = _ingest(extract, db, profile)
+    assert code == 0, out
+    assert _rows(
+        db, "select centre_finess, status, count(*) from billing_lines group by 1, 2 order by 2"
+    ) == [("750000001", "billed", 2), ("750000001", "cancelled", 1)]
+
+
+def test_oversized_profile_is_refused_without_reading_it(tmp_path, canonical_extract):
+    profile = tmp_path / "big.yaml"
+    profile.write_bytes(b"# " + b"x" * (1 << 20) + b"\n")
+    code, out = _ingest(canonical_extract, tmp_path / "w.duckdb", profile)
+    assert code == 1
+    assert "big.yaml : profil trop volumineux (1 Mio au plus)" in out
