@@ -171,16 +171,21 @@ def _one_char(value: str) -> str:
             "csi_delimiter",
             'un seul caractère attendu (ex. ";", "," ou "\\t" pour une tabulation)',
         )
+    if value in ('"', "\n", "\r"):
+        raise PydanticCustomError(
+            "csi_delimiter", "un guillemet ou un saut de ligne ne peut pas séparer les colonnes"
+        )
     return value
 
 
 def _known_encoding(value: str) -> str:
     try:
-        codecs.lookup(value)
+        info = codecs.lookup(value)
     except LookupError:
-        raise PydanticCustomError(
-            "csi_encoding", "encodage inconnu (ex. utf-8, cp1252, latin-1)"
-        ) from None
+        info = None
+    # base64, zlib, rot13… are codecs Python knows, but not encodings of text files
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise PydanticCustomError("csi_encoding", "encodage inconnu (ex. utf-8, cp1252, latin-1)")
     return value
 
 

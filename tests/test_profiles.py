@@ -434,6 +434,15 @@ def test_profile_check_lists_every_file_with_its_table_or_ignored(tmp_path, cano
             ],
         ),
         (
+            "format: {encoding: base64}\ntables: {patients: {format: {delimiter: '\"'}}}\n",
+            [
+                "p.yaml, colonne « format.encoding » : encodage inconnu "
+                "(ex. utf-8, cp1252, latin-1) (valeur lue : « base64 »)",
+                "p.yaml, colonne « tables.patients.format.delimiter » : un guillemet ou un saut "
+                'de ligne ne peut pas séparer les colonnes (valeur lue : « " »)',
+            ],
+        ),
+        (
             "tables: {invoices: {}, billing: {files: 3, colour: red}}\n",
             [
                 "p.yaml, colonne « tables.billing.files » : motif de nom de fichier attendu, "
@@ -503,6 +512,7 @@ def test_profile_check_lists_every_file_with_its_table_or_ignored(tmp_path, cano
     ids=[
         "unknown-key",
         "format",
+        "not-text",
         "tables",
         "columns",
         "values",
