@@ -48,8 +48,9 @@ from pipeline.canonical import (
 from pipeline.errors import Finding, InputError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "profiles"
-MAX_PROFILE_BYTES = 1 << 20  # a profile is a page of YAML: anything bigger is not one
-MAX_DEPTH = 12  # nesting levels of a profile (the deepest real one has 5)
+# A profile is a page of YAML (the deepest real one nests 5 levels): the register's bounds.
+MAX_PROFILE_BYTES = 5 << 20
+MAX_DEPTH = 20
 BOOLEAN_TARGETS = ("true", "false")
 
 # Canonical values a word may translate to, per column (the contract's enums).
@@ -405,7 +406,7 @@ def _read_yaml(path: Path) -> Any:
     """The profile's YAML as plain data, or an `InputError` in the register's words."""
     try:
         if path.stat().st_size > MAX_PROFILE_BYTES:
-            raise _unreadable(path, "profil trop volumineux (1 Mio au plus)")
+            raise _unreadable(path, "profil trop volumineux (5 Mo au plus)")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         raise _unreadable(path, "fichier illisible (texte UTF-8 attendu)") from None

@@ -496,8 +496,8 @@ def test_profile_check_lists_every_file_with_its_table_or_ignored(tmp_path, cano
         (
             "name: " + "[" * 40 + "]" * 40 + "\n",
             [
-                "p.yaml, ligne 1 : YAML invalide (ligne 1, colonne 18) : imbrication trop "
-                "profonde (au plus 12 niveaux)"
+                "p.yaml, ligne 1 : YAML invalide (ligne 1, colonne 26) : imbrication trop "
+                "profonde (au plus 20 niveaux)"
             ],
         ),
         (
@@ -569,7 +569,7 @@ def test_profile_keys_written_as_numbers_are_read_as_text(tmp_path):
 
 def test_oversized_profile_is_refused_without_reading_it(tmp_path, canonical_extract):
     profile = tmp_path / "big.yaml"
-    profile.write_bytes(b"# " + b"x" * (1 << 20) + b"\n")
+    profile.write_bytes(b"# " + b"x" * (5 << 20) + b"\n")
     code, out = _ingest(canonical_extract, tmp_path / "w.duckdb", profile)
     assert code == 1
-    assert "big.yaml : profil trop volumineux (1 Mio au plus)" in out
+    assert "big.yaml : profil trop volumineux (5 Mo au plus)" in out
