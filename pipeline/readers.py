@@ -690,7 +690,7 @@ def _csv_header(path: Path, fmt: FileFormat) -> list[str]:
     with path.open("rb") as handle:
         head = handle.read(HEADER_BYTES)
     try:
-        text = head.decode(_codec(fmt.encoding), errors="replace")
+        text = head.decode(fmt.encoding, errors="replace")
     except LookupError:
         return []
     line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
