@@ -573,3 +573,18 @@ def test_oversized_profile_is_refused_without_reading_it(tmp_path, canonical_ext
     code, out = _ingest(canonical_extract, tmp_path / "w.duckdb", profile)
     assert code == 1
     assert "big.yaml : profil trop volumineux (5 Mo au plus)" in out
+
+
+def test_profile_check_lists_the_files_even_when_none_matches(tmp_path):
+    extract = tmp_path / "vide"
+    extract.mkdir()
+    (extract / "export.txt").write_text("rien\n", encoding="utf-8")
+    result = runner.invoke(app, ["profile", "check", str(extract), "--profile", "logiciel-fr"])
+    assert result.exit_code == 1
+    assert [line.split() for line in result.output.splitlines() if "→" in line] == [
+        ["export.txt", "→", "ignoré"]
+    ]
+    assert "ne correspond aux motifs du profil" in " ".join(result.output.split())
+    missing = runner.invoke(app, ["profile", "check", str(tmp_path / "absent")])
+    assert missing.exit_code == 1
+    assert "Dossier d'extraction introuvable" in missing.output
