@@ -507,41 +507,63 @@ def profile_check(
     extract_dir: Annotated[Path, typer.Argument(help="Dossier de l'extraction à examiner.")],
     profile: ProfileOption = None,
 ) -> None:
-    """Dire, avant tout chargement, quelles colonnes et valeurs le profil sait lire."""
+    """Dire, avant tout chargement, quels fichiers, colonnes et valeurs le profil sait lire.
+
+    Chaque fichier du dossier est listé avec la table dont il suit le motif, ou « ignoré ».
+    """
     from pipeline.errors import InputError
-    from pipeline.profile_check import check_extract
+    from pipeline.profile_check import check_extract, list_files
     from pipeline.profiles import load_profile
 
+    if not extract_dir.is_dir():
+        _fail(f"Dossier d'extraction introuvable : {extract_dir}", code=1)
     try:
-        checks = check_extract(extract_dir, load_profile(profile))
+        profile_def = load_profile(profile)
+        listed = list_files(extract_dir, profile_def)
+        checks = check_extract(extract_dir, profile_def)
     except InputError as error:
-        _fail(error.describe())
+        _console(stderr=True).print("[bold red]Erreur :[/]")
+        _console(stderr=True).print(error.describe(), markup=False)
+        raise typer.Exit(1) from None
     console = _console()
+    _print_file_list(console, extract_dir, listed)
     if not checks:
         _fail(f"Aucun fichier de {extract_dir} ne correspond aux motifs du profil.", code=1)
     for check in checks:
-        mark = "[green]OK[/]" if check.ok else "[red]À corriger[/]"
-        console.print(f"\n[bold]{check.file}[/] ({check.table}, {check.rows} lignes) : {mark}")
-        if check.error:
-            console.print(f"  Illisible : {check.error}", markup=False)
-        for canonical, header in check.mapped.items():
-            console.print(f"  {canonical:<24} ← « {header} »", markup=False)
-        for text in check.defaulted:
-            console.print(f"  {text:<24} (valeur par défaut)", markup=False)
-        for text in check.missing:
-            console.print(f"  [red]manquante[/] : {text}")
-        if check.missing:
-            console.print(
-                "  En-têtes du fichier : "
-                + ", ".join([*check.mapped.values(), *check.unused_headers]),
-                markup=False,
-            )
-        elif check.unused_headers:
-            console.print(f"  En-têtes ignorés : {', '.join(check.unused_headers)}", markup=False)
-        for header, values in check.unmapped_values.items():
-            console.print(f"  [red]valeurs non prévues[/] dans « {header} » : {', '.join(values)}")
+        _print_file_check(console, check)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
+
+
+def _print_file_list(console, extract_dir: Path, listed: list[tuple[str, str]]) -> None:
+    """Every file of the extract and what reads it: a table, the register, or nothing."""
+    console.print(f"Fichiers de {extract_dir} ({len(listed)}) :", markup=False, soft_wrap=True)
+    width = max((len(name) for name, _ in listed), default=0)
+    for name, role in listed:
+        console.print(f"  {name:<{width}}  → {role}", markup=False, soft_wrap=True)
+
+
+def _print_file_check(console, check) -> None:
+    """What the profile reads in one file: columns, defaults, misses, unknown values."""
+    mark = "[green]OK[/]" if check.ok else "[red]À corriger[/]"
+    console.print(f"\n[bold]{check.file}[/] ({check.table}, {check.rows} lignes) : {mark}")
+    if check.error:
+        console.print(f"  {check.error}", markup=False)
+    for canonical, header in check.mapped.items():
+        console.print(f"  {canonical:<24} ← « {header} »", markup=False)
+    for text in check.defaulted:
+        console.print(f"  {text:<24} (valeur par défaut)", markup=False)
+    for text in check.missing:
+        console.print(f"  [red]manquante[/] : {text}")
+    if check.missing:
+        console.print(
+            "  En-têtes du fichier : " + ", ".join([*check.mapped.values(), *check.unused_headers]),
+            markup=False,
+        )
+    elif check.unused_headers:
+        console.print(f"  En-têtes ignorés : {', '.join(check.unused_headers)}", markup=False)
+    for header, values in check.unmapped_values.items():
+        console.print(f"  [red]valeurs non prévues[/] dans « {header} » : {', '.join(values)}")
 
 
 def main() -> None:

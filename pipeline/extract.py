@@ -154,7 +154,7 @@ class Extract:
         order: dict[str, int],
     ) -> pl.DataFrame:
         """Type, pseudonymise and check one batch; remember what it holds."""
-        typed, parse = coerce(text, table, self.profile_def.format)
+        typed, parse = coerce(text, table, self.profile_def.format_of(table))
         found.add_parse(parse)
         typed, nir = pseudonymise(typed, cache=self._pseudonyms, keyring=self.keyring)
         found.add_nir(nir)

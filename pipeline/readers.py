@@ -27,8 +27,11 @@ import polars as pl
 
 from pipeline.canonical import DEFAULTS, TABLES, Column, Kind
 from pipeline.errors import SENSITIVE_COLUMNS, Finding, InputError
-from pipeline.profiles import FileFormat, Profile, TableMapping
+from pipeline.profiles import BOOLEAN_TARGETS, FileFormat, Profile, TableMapping
 
+BOOLEAN_COLUMNS = frozenset(
+    c.name for columns in TABLES.values() for c in columns if c.kind is Kind.BOOLEAN
+)
 ROW = "_row"  # 1-based data row number in its file, header excluded
 FILE = "_file"  # file name, for error messages and the loads register
 
@@ -597,31 +600,115 @@ def _read_raw(path: Path, fmt: FileFormat, mapping: TableMapping) -> pl.DataFram
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
-def _missing_column(source: SourceFile, key: str, header: str, frame: pl.DataFrame) -> Finding:
+def _missing_column(source: SourceFile, key: str, header: str, headers: list[str]) -> Finding:
     return Finding(
         source.path.name,
         f"colonne « {header} » absente (clé du profil : {key}) ; "
-        f"colonnes présentes : {', '.join(frame.columns) or 'aucune'}",
+        f"colonnes présentes : {', '.join(headers) or 'aucune'}",
         column=header,
     )
 
 
+COMMON_DELIMITERS = (",", ";", "\t", "|")
+
+
+def delimiter_name(delimiter: str) -> str:
+    """A delimiter as a secretary reads it: « ; », or the word for a tabulation."""
+    return "tabulation" if delimiter == "\t" else f"« {delimiter} »"
+
+
+def delimiter_problem(headers: list[str], profile: Profile, table: str) -> str | None:
+    """The rule to give when a header read as one single column holds a delimiter.
+
+    Read with the wrong delimiter, a whole header is one column named like
+    `invoice_id,line_no,…`: saying "column missing" would blame columns that are
+    plainly in the file. The delimiter the file seems to use is the one its header
+    holds most of (the expected one first, then `,` `;` tab `|`).
+    """
+    if len(headers) != 1:
+        return None
+    expected = profile.format_of(table).delimiter
+    counts = {d: headers[0].count(d) for d in dict.fromkeys((expected, *COMMON_DELIMITERS))}
+    seen = max(counts, key=lambda d: counts[d])
+    if counts[seen] == 0:
+        return None
+    key = profile.format_key(table, "delimiter")
+    if seen == expected:
+        return (
+            "séparateur : l'en-tête est lu comme une seule colonne alors qu'il contient "
+            f"{delimiter_name(seen)}, le séparateur attendu ({key}) ; vérifiez ses guillemets"
+        )
+    return (
+        f"séparateur incorrect : le profil attend {delimiter_name(expected)} ({key}), "
+        f"le fichier semble utiliser {delimiter_name(seen)}"
+    )
+
+
 def _column_sources(raw: pl.DataFrame, source: SourceFile, profile: Profile) -> dict[str, str]:
-    """Canonical column → header read in the file (absent columns get defaults or nulls)."""
+    """Canonical column → header read in the file (absent columns get defaults or nulls).
+
+    A header read as one column holding a delimiter is a delimiter problem, said so.
+    """
+    found, missing = _match_headers(raw.columns, source, profile)
+    if missing:
+        wrong_delimiter = delimiter_problem(raw.columns, profile, source.table)
+        if wrong_delimiter:
+            raise _delimiter_error(source, wrong_delimiter)
+        raise InputError(f"Colonnes manquantes dans {source.path.name}", missing)
+    return found
+
+
+def _match_headers(
+    headers: list[str], source: SourceFile, profile: Profile
+) -> tuple[dict[str, str], list[Finding]]:
+    """Canonical column → header found, and a finding per column needed but absent."""
     mapping = profile.tables[source.table]
-    defaults = {**DEFAULTS[source.table], **mapping.defaults}
+    defaults = _defaults(source.table, profile)
     found: dict[str, str] = {}
     missing: list[Finding] = []
     for column in TABLES[source.table]:
         header = mapping.source_header(column.name)
-        if header in raw.columns:
+        if header in headers:
             found[column.name] = header
         elif column.name not in defaults and (column.required or column.name in mapping.columns):
             key = f"tables.{source.table}.columns.{column.name}"
-            missing.append(_missing_column(source, key, header, raw))
-    if missing:
-        raise InputError(f"Colonnes manquantes dans {source.path.name}", missing)
-    return found
+            missing.append(_missing_column(source, key, header, headers))
+    return found, missing
+
+
+def _delimiter_error(source: SourceFile, rule: str) -> InputError:
+    return InputError(
+        f"Séparateur incorrect dans {source.path.name}", [Finding(source.path.name, rule)]
+    )
+
+
+HEADER_BYTES = 1 << 16  # a header is read from at most this many bytes
+
+
+def _csv_header(path: Path, fmt: FileFormat) -> list[str]:
+    """The first line of a text file, split with the profile's delimiter (best effort)."""
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_BYTES)
+    try:
+        text = head.decode(fmt.encoding, errors="replace")
+    except LookupError:
+        return []
+    line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return next(csv.reader([line], delimiter=fmt.delimiter), [])
+
+
+def wrong_delimiter(source: SourceFile, profile: Profile) -> str | None:
+    """The delimiter problem of a CSV file, read from its header before any row.
+
+    A data row holding the delimiter the file really uses (a decimal comma read with
+    `,`) would otherwise be refused as a row of the wrong width, which hides the cause.
+    """
+    if source.path.suffix.lower() in (".parquet", ".xlsx", ".xlsm"):
+        return None
+    headers = [h.strip() for h in _csv_header(source.path, profile.format_of(source.table))]
+    if len(headers) != 1 or not _match_headers(headers, source, profile)[1]:
+        return None
+    return delimiter_problem(headers, profile, source.table)
 
 
 def _needs(
@@ -665,7 +752,7 @@ def _kept_typed(
         if header is None or raw.schema[header] == pl.String or column.name in mapping.values:
             continue
         series = raw.get_column(header)
-        typed = _typed_value(series, column, profile.format)
+        typed = _typed_value(series, column, profile.format_of(source.table))
         if column.name in defaults and series.null_count():
             typed = None
         if typed is not None:
@@ -696,22 +783,26 @@ def to_canonical(
     first_row: int = 1,
     clean: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
-    """Rename, fill defaults and map values, keeping every canonical column as text.
+    """Rename and fill defaults, keeping every canonical column as text.
 
-    Except the columns of typed files whose canonical value needs no parsing
-    (`_kept_typed`): those come out in their canonical type already.
+    A column whose values the profile maps keeps its empty cells empty here: its words
+    are checked on the file's own values (`unknown_values`), and `map_values` fills the
+    default after translating them. Except the columns of typed files whose canonical
+    value needs no parsing (`_kept_typed`): those come out in their canonical type already.
     `clean` names the columns that cannot hold values with outer spaces (no need to look).
     """
     mapping = profile.tables[source.table]
+    fmt = profile.format_of(source.table)
     clean = frozenset(c.strip() for c in clean)
     raw = raw.rename({c: c.strip() for c in raw.columns})
-    defaults = {**DEFAULTS[source.table], **mapping.defaults}
+    defaults = _defaults(source.table, profile)
+    early = {c: v for c, v in defaults.items() if c not in mapping.values}
     found = _column_sources(raw, source, profile)
     raw = raw.select(list(dict.fromkeys(found.values())))
     typed = _kept_typed(raw, source, profile, found)
     typed_headers = {found[c] for c in typed}
     raw = raw.with_columns(
-        _text_expr(pl.col(h), dtype, profile.format).alias(h)
+        _text_expr(pl.col(h), dtype, fmt).alias(h)
         for h, dtype in raw.schema.items()
         if dtype != pl.String and h not in typed_headers
     )
@@ -719,7 +810,7 @@ def to_canonical(
     exprs = [
         typed[c.name]
         if c.name in typed
-        else _text_column(c, found.get(c.name), strip, empty, defaults)
+        else _text_column(c, found.get(c.name), strip, empty, early)
         for c in TABLES[source.table]
     ]
     return raw.select(
@@ -731,41 +822,66 @@ def to_canonical(
     )
 
 
+def _defaults(table: str, profile: Profile) -> dict[str, object]:
+    """The contract's defaults of the table, overridden by the profile's."""
+    return {**DEFAULTS[table], **profile.tables[table].defaults}
+
+
+def known_words(column: str, words: dict[str, str]) -> pl.Expr:
+    """Whether a value of a mapped column is a word of the profile or already canonical.
+
+    The canonical value of a boolean column is accepted in any case (`True`, `FALSE`),
+    as the contract reads booleans.
+    """
+    known = pl.col(column).is_in(list({*words, *words.values()}))
+    if column in BOOLEAN_COLUMNS:
+        known = known | pl.col(column).str.to_lowercase().is_in(BOOLEAN_TARGETS)
+    return known
+
+
 def unknown_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> list[Finding]:
-    """Values the profile maps for a column but does not know (at most 50)."""
+    """Non-empty values the profile maps for a column but does not know (at most 50).
+
+    Every mapped column is looked at, so that one run names all of them.
+    """
     mapping = profile.tables[source.table]
     findings: list[Finding] = []
-    for column, table in mapping.values.items():
-        known = set(table) | set(table.values())
-        unknown = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
+    for column, words in mapping.values.items():
+        unknown = frame.filter(pl.col(column).is_not_null() & ~known_words(column, words))
         findings += [
             Finding(
                 source.path.name,
                 f"valeur non prévue par le profil « {profile.name} » "
                 f"(tables.{source.table}.values.{column} ; valeurs prévues : "
-                f"{', '.join(sorted(table))})",
+                f"{', '.join(sorted(words))})",
                 row=row[ROW],
                 column=mapping.source_header(column),
                 value=row[column],
                 sensitive=column in SENSITIVE_COLUMNS,
             )
-            for row in unknown.head(MAX_UNKNOWN_VALUES).iter_rows(named=True)
+            for row in unknown.head(MAX_UNKNOWN_VALUES - len(findings)).iter_rows(named=True)
         ]
-        if findings:
-            return findings[:MAX_UNKNOWN_VALUES]
+        if len(findings) >= MAX_UNKNOWN_VALUES:
+            break
     return findings
 
 
 def map_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.DataFrame:
-    """Translate the software's own words (statuses, reasons…) into canonical values.
+    """Translate the software's own words (statuses, reasons…), then fill their defaults.
 
     Only for a batch `unknown_values` found nothing in: a value the profile maps for a
     column must be known to the profile, so that nothing is silently left untranslated.
+    An empty cell is not a word: it takes the column's default, after translation.
     """
     mapping = profile.tables[source.table]
-    return frame.with_columns(
-        pl.col(column).replace(table) for column, table in mapping.values.items()
-    )
+    defaults = _defaults(source.table, profile)
+    exprs = []
+    for column, words in mapping.values.items():
+        expr = pl.col(column).replace(words)
+        if column in defaults:
+            expr = expr.fill_null(pl.lit(str(defaults[column])))
+        exprs.append(expr.alias(column))
+    return frame.with_columns(exprs)
 
 
 def source_batches(
@@ -780,7 +896,12 @@ def source_batches(
     mapping = profile.tables[source.table]
     unknown: list[Finding] = []
     rows = 0
-    batches = read_raw_batches(source.path, profile.format, mapping, batch_rows)
+    fmt = profile.format_of(source.table)
+    if source.path.is_file() and source.path.stat().st_size:
+        problem = wrong_delimiter(source, profile)
+        if problem:
+            raise _delimiter_error(source, problem)
+    batches = read_raw_batches(source.path, fmt, mapping, batch_rows)
     for first_row, raw, clean in batches:
         if raw.height == 0:
             continue
