@@ -64,7 +64,7 @@ class Case:
     profile: str | None = None
     same_data: bool = False
     lines: int = CUT_LINES
-    words: tuple[str, ...] = ()  # extra words the output must contain (e.g. a column)
+    words: tuple[str, ...] = ()  # words a refusal must say (e.g. a column), "a|b": either
 
 
 @dataclass
@@ -267,7 +267,13 @@ def run_case(case: Case, pristine_db: Path, pristine_secrets: Path, root: Path) 
     )
     after = warehouse_state(db) if verdict == "exited" else None
     leftovers = sorted(p.name for p in tmp.iterdir()) if verdict == "exited" else []
-    return Outcome(code, output, elapsed, peak, verdict, before, after, work, leftovers)
+    outcome = Outcome(code, output, elapsed, peak, verdict, before, after, work, leftovers)
+    found = problems(case, outcome)
+    (work / "outcome.txt").write_text(
+        f"{case.name}\t{verdict}\t{code}\t{elapsed:.1f}\t{peak // 1024}\t{'; '.join(found)}\n",
+        encoding="utf-8",
+    )
+    return outcome
 
 
 def problems(case: Case, outcome: Outcome) -> list[str]:
@@ -296,7 +302,11 @@ def problems(case: Case, outcome: Outcome) -> list[str]:
     if outcome.code != 0 and case.file not in flat:
         found.append(f"the message does not name the file {case.file}")
     if outcome.code == 1:
-        found.extend(f"the message does not say « {w} »" for w in case.words if w not in flat)
+        found.extend(
+            f"the message does not say « {' or '.join(w.split('|'))} »"
+            for w in case.words
+            if not any(word in flat for word in w.split("|"))
+        )
     same = outcome.after is None or data_tables(outcome.after) == data_tables(outcome.before)
     if outcome.code == 0 and case.same_data and not same:
         found.append("loaded, but the data differs from the same sample loaded canonically")
@@ -309,8 +319,10 @@ def problems(case: Case, outcome: Outcome) -> list[str]:
 
 
 def describe(case: Case, outcome: Outcome) -> str:
-    """A failure report: what went wrong, then the first lines of what the user saw."""
-    head = "\n".join(outcome.output.splitlines()[:25])
+    """A failure report: what went wrong, then the start and end of what the user saw."""
+    lines = [" ".join(line.split()) for line in outcome.output.splitlines()]
+    lines = [line for line in lines if line.strip("│╭╮╰╯─ ")]
+    head = "\n".join(lines if len(lines) <= 16 else [*lines[:6], "…", *lines[-10:]])
     return (
         f"case {case.name} ({case.file}): exit {outcome.code}, {outcome.elapsed:.1f} s, "
         f"peak {outcome.peak_kb // 1024} MiB\n"
