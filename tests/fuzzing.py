@@ -191,7 +191,11 @@ def _rss_kb(pid: int) -> int:
 
 
 def run_csi(
-    args: list[str], env: dict[str, str], cwd: Path, timeout: float = TIMEOUT_S
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float = TIMEOUT_S,
+    memory_limit_kb: int = MEMORY_LIMIT_KB,
 ) -> tuple[int | None, str, float, int, str]:
     """Run `csi ARGS` in a subprocess under a time and a memory bound.
 
@@ -217,7 +221,7 @@ def run_csi(
             if pid:
                 break
             polled_kb = max(polled_kb, _rss_kb(proc.pid))
-            if polled_kb > MEMORY_LIMIT_KB:
+            if polled_kb > memory_limit_kb:
                 verdict = "memory"
             elif time.monotonic() - start > timeout:
                 verdict = "timeout"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -25,9 +26,11 @@ from tests.fuzzing import (
     FRENCH_PROFILE,
     YES_NO_PROFILE,
     Case,
+    Outcome,
     add_column,
     alias_bomb,
     at_row,
+    child_env,
     cr_only,
     deep_nesting,
     describe,
@@ -52,6 +55,7 @@ from tests.fuzzing import (
     replace_file,
     rewrite_csv,
     run_case,
+    run_csi,
     set_cell,
     truncate_mid_line,
     truncate_mid_quote,
@@ -418,6 +422,7 @@ FAST_NAMES = (
     "billing-20000-fields-line",
     "billing-short-row",
     "billing-duplicated-header",
+    "billing-duplicated-column",
     "billing-missing-column",
     "billing-empty-file",
     "billing-binary",
@@ -448,28 +453,65 @@ LONG = [
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
+class Runs:
+    """The session's fuzz runs: started in the background, two at a time, awaited by name."""
+
+    def __init__(self, root: Path, cases: list[Case]) -> None:
+        self.root = root
+        self.db, self.secrets = preload(root / "pristine")
+        self.pool = ThreadPoolExecutor(WORKERS)
+        self.futures: dict[str, Future] = {}
+        for case in cases:
+            self.submit(case)
+
+    def submit(self, case: Case) -> Future:
+        if case.name not in self.futures:
+            self.futures[case.name] = self.pool.submit(
+                run_case, case, self.db, self.secrets, self.root / "cases"
+            )
+        return self.futures[case.name]
+
+    def result(self, case: Case) -> Outcome:
+        return self.submit(case).result()
+
+
 @pytest.fixture(scope="session")
 def fuzz_runs(request, tmp_path_factory):
-    """Start every selected fuzz case in the background, two at a time; name → Future."""
-    root = tmp_path_factory.mktemp("fuzz")
-    db, secrets = preload(root / "pristine")
+    """Every selected fuzz case, started as soon as the first of them is asked for."""
     selected = [
         item.callspec.params["case"]
         for item in request.session.items
         if getattr(item, "callspec", None) and isinstance(item.callspec.params.get("case"), Case)
     ]
-    pool = ThreadPoolExecutor(WORKERS)
-    futures: dict[str, Future] = {
-        case.name: pool.submit(run_case, case, db, secrets, root / "cases") for case in selected
-    }
-    yield futures
-    pool.shutdown(wait=True, cancel_futures=True)
+    runs = Runs(tmp_path_factory.mktemp("fuzz"), selected)
+    yield runs
+    runs.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _check(case: Case, fuzz_runs: dict[str, Future]) -> None:
-    outcome = fuzz_runs[case.name].result()
+def _check(case: Case, fuzz_runs: Runs) -> None:
+    outcome = fuzz_runs.result(case)
     if problems(case, outcome):
         pytest.fail(describe(case, outcome), pytrace=False)
+
+
+def test_the_harness_kills_a_hang_and_a_memory_hog(tmp_path):
+    """The bounds are real: a child over them is killed and reported, not waited for."""
+    env = child_env(tmp_path / "secrets", tmp_path)
+    *_, verdict = run_csi(["ingest", str(tmp_path)], env, tmp_path, timeout=0.05)
+    assert verdict == "timeout"
+    *_, verdict = run_csi(["ingest", str(tmp_path)], env, tmp_path, memory_limit_kb=20_000)
+    assert verdict == "memory"
+
+
+def test_the_harness_sees_a_load_that_should_have_been_refused(fuzz_runs):
+    """A case that loads new data, judged as if it had to be refused, breaks three rules."""
+    case = _by_name["billing_2025-line_no=2147483647"]
+    outcome = fuzz_runs.result(case)
+    assert outcome.code == 0
+    found = problems(replace(case, expect=1), outcome)
+    assert "exit code 0, expected 1" in found
+    assert any(p.startswith("refused but the warehouse changed: ['billing_lines'") for p in found)
+    assert "the message does not name the file billing_2025.csv" in found
 
 
 def test_case_names_are_unique():
