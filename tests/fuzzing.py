@@ -65,6 +65,7 @@ class Case:
     same_data: bool = False
     lines: int = CUT_LINES
     words: tuple[str, ...] = ()  # words a refusal must say (e.g. a column), "a|b": either
+    max_seconds: float = TIMEOUT_S  # a tighter bound where the contract says "in seconds"
 
 
 @dataclass
@@ -290,6 +291,8 @@ def problems(case: Case, outcome: Outcome) -> list[str]:
         return [
             f"over {MEMORY_LIMIT_KB // 1024} MiB of memory (killed after {outcome.elapsed:.1f} s)"
         ]
+    if outcome.elapsed > case.max_seconds:
+        found.append(f"took {outcome.elapsed:.1f} s, over the {case.max_seconds:.0f} s allowed")
     if "Traceback" in outcome.output:
         found.append("a Python traceback in the output")
     names = sorted(set(_EXCEPTION_NAME.findall(outcome.output)))

@@ -161,7 +161,7 @@ TEXT = [
     Case("patients-nul-in-header", PATIENTS, edit(PATIENTS, lambda d: insert_at(d, 3, b"\x00"))),
     Case("billing-stray-quote", BILLING, edit(BILLING, lambda d: at_row(d, 5, lambda r: b'"' + r))),
     Case(
-        "billing-stray-quote-1500",
+        "billing-stray-quote-whole-sample",
         BILLING,
         edit(BILLING, lambda d: at_row(d, 3, lambda r: r.replace(b",", b',"', 1))),
         lines=1500,
@@ -410,7 +410,7 @@ FAST_NAMES = (
     "billing_2025-act_date=2025-02-30",
     "billing-nul-first-row",
     "billing-nul-past-64k",
-    "billing-stray-quote-1500",
+    "billing-stray-quote-whole-sample",
     "billing-truncated-mid-line",
     "billing-truncated-mid-quote",
     "billing-cr-only",
