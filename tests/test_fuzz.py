@@ -161,10 +161,17 @@ TEXT = [
     Case("patients-nul-in-header", PATIENTS, edit(PATIENTS, lambda d: insert_at(d, 3, b"\x00"))),
     Case("billing-stray-quote", BILLING, edit(BILLING, lambda d: at_row(d, 5, lambda r: b'"' + r))),
     Case(
-        "billing-stray-quote-whole-sample",
+        "billing-stray-quote-1500",
         BILLING,
         edit(BILLING, lambda d: at_row(d, 3, lambda r: r.replace(b",", b',"', 1))),
         lines=1500,
+    ),
+    Case(
+        "billing-stray-quote-whole-sample",
+        BILLING,
+        edit(BILLING, lambda d: at_row(d, 3, lambda r: r.replace(b",", b',"', 1))),
+        lines=40_000,
+        max_seconds=20,
     ),
     Case("billing-truncated-mid-line", BILLING, edit(BILLING, truncate_mid_line)),
     Case("billing-truncated-mid-quote", BILLING, edit(BILLING, truncate_mid_quote)),
