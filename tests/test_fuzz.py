@@ -24,6 +24,7 @@ import pytest
 
 from tests.fuzzing import (
     FRENCH_PROFILE,
+    SAMPLE_DIR,
     YES_NO_PROFILE,
     Case,
     Outcome,
@@ -122,8 +123,7 @@ def _nul_past_64k(data: bytes) -> bytes:
 
 
 def _register() -> bytes:
-    from tests.fuzzing import SAMPLE_DIR
-
+    """The sample's own register, the base of the register cases that keep it valid."""
     return (SAMPLE_DIR / REGISTER).read_bytes()
 
 
