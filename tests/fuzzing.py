@@ -33,6 +33,7 @@ from tests.frenchify import FILE_NAMES, frenchify
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 CUT_LINES = 300
 TIMEOUT_S = 60.0
+MAX_OUTPUT_CHARS = 16_000  # a refusal a secretary can read: 30 findings of ~200 characters
 MEMORY_LIMIT_KB = 1024 * 1024  # 1 GiB, the bound for any input
 XLSX_BOMB_BYTES = 520 * 1024 * 1024  # just over the contract's 500 MB
 FRENCH_PROFILE = "logiciel-fr"
@@ -296,6 +297,8 @@ def problems(case: Case, outcome: Outcome) -> list[str]:
         ]
     if outcome.elapsed > case.max_seconds:
         found.append(f"took {outcome.elapsed:.1f} s, over the {case.max_seconds:.0f} s allowed")
+    if len(outcome.output) > MAX_OUTPUT_CHARS:
+        found.append(f"{len(outcome.output)} characters of output, over {MAX_OUTPUT_CHARS}")
     if "Traceback" in outcome.output:
         found.append("a Python traceback in the output")
     names = sorted(set(_EXCEPTION_NAME.findall(outcome.output)))
