@@ -27,6 +27,7 @@ from tests.fuzzing import (
     SAMPLE_DIR,
     YES_NO_PROFILE,
     Case,
+    Mutation,
     Outcome,
     add_column,
     alias_bomb,
@@ -120,6 +121,22 @@ def _french_empty_discharge(extract: Path) -> None:
 def _nul_past_64k(data: bytes) -> bytes:
     assert len(data) > 70_000, "the case needs a file over 64 KiB"
     return insert_at(data, len(data) - 200, b"\x00")
+
+
+FACTURES = "factures.csv"
+_SAME = {"expect": 0, "same_data": True}
+
+
+def _fr_rows(change, huge: bool = False) -> Mutation:
+    """A mutation of the French billing file's rows (`;`, cp1252); `huge`: a 200 000-char status."""
+
+    def rows(table: list[list[str]]) -> list[list[str]]:
+        table = change(table)
+        if huge:
+            table[4][table[0].index("Statut")] = HUGE
+        return table
+
+    return rewrite_csv(FACTURES, rows, delimiter=";", encoding="cp1252")
 
 
 def _register() -> bytes:
@@ -403,6 +420,18 @@ FRENCH = [
         base="french-xlsx",
         profile=FRENCH_PROFILE,
         same_data=True,
+    ),
+    *(
+        Case(f"fr-{name}", FACTURES, mutate, base="french", profile=FRENCH_PROFILE, **kw)
+        for name, mutate, kw in (
+            ("utf16", edit(FACTURES, reencode("cp1252", "utf-16")), {}),
+            ("crlf", edit(FACTURES, lambda d: d.replace(b"\n", b"\r\n")), _SAME),
+            ("truncated", edit(FACTURES, lambda d: d[: len(d) // 2]), {"expect": None}),
+            ("duplicated-header", _fr_rows(rename_header("Infirmière", "Date soin")), {}),
+            ("missing-column", _fr_rows(drop_column("Lettre clé")), {}),
+            ("huge-field", _fr_rows(lambda rows: rows, huge=True), {}),
+            ("short-row", _fr_rows(ragged(6, -1)), {}),
+        )
     ),
 ]
 
