@@ -4,9 +4,11 @@ Every case runs `csi ingest` as a subprocess on a copy of a warehouse pre-loaded
 clean sample (cut to 300 billing lines) and must answer: exit 1 with a French message
 naming the file (or exit 0 for inputs the contract says load, e.g. CR-only endings), no
 traceback or exception class name, at most 16 000 characters of output, the warehouse
-exactly as before, no staged file left in the temp dir, within 60 s and 1 GiB. The fast slice (`test_fuzz_case`) is one case per
-input class and runs in CI; `pytest -m fuzz_long tests/test_fuzz.py` runs the long one
-(every class on both layouts, and hundreds of seeded random mutations).
+exactly as before, no staged file left in the temp dir, within 60 s and 1 GiB.
+
+The fast slice (`test_fuzz_case`, one case per input class) runs in CI. The long run
+(every class on both layouts, and 400 seeded random mutations) is deselected unless
+asked for: `pytest --fuzz-long -m fuzz_long tests/test_fuzz.py` (about 15 min on 2 cores).
 
 The cases of the session run two at a time (one per core) as soon as the first of them is
 asked for; each test then waits for its own.
