@@ -202,7 +202,11 @@ TEXT = [
         expect=0,
         same_data=True,
     ),
-    Case("billing-mixed-endings", BILLING, edit(BILLING, mixed_endings), expect=0, same_data=True),
+    # The contract speaks of CR-only files; a lone CR amid LF lines may be a CR inside a value:
+    # loading the sample's rows or refusing them at their rows are both right.
+    Case(
+        "billing-mixed-endings", BILLING, edit(BILLING, mixed_endings), expect=None, same_data=True
+    ),
     Case("episodes-cr-only", EPISODES, edit(EPISODES, cr_only), expect=0, same_data=True),
     Case(
         "billing-utf8-bom",
