@@ -12,6 +12,16 @@ from dataclasses import dataclass, field
 # Values of these columns identify a patient: a message names their row, never the value.
 SENSITIVE_COLUMNS = frozenset({"patient_id", "birth_date", "postcode"})
 
+# A value longer than this is cut in messages (a 200 000-character cell flooded the
+# terminal); the quarantine file keeps it whole.
+SHOWN_VALUE_CHARS = 80
+
+
+def _shown(value: str) -> str:
+    if len(value) <= SHOWN_VALUE_CHARS:
+        return value
+    return f"{value[:SHOWN_VALUE_CHARS]}… ({len(value)} caractères)"
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -36,7 +46,7 @@ class Finding:
             where.append(f"colonne « {self.column} »")
         text = ", ".join(where) + f" : {self.rule}"
         if self.value is not None:
-            text += f" (valeur lue : « {self.value} »)"
+            text += f" (valeur lue : « {_shown(self.value)} »)"
         return text
 
     def as_dict(self) -> dict[str, str | int | None]:

@@ -466,13 +466,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = _read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
+        # Where the bad byte is helps the secretary; the exception's class name does not.
+        where = (
+            f", octet n° {exc.start + 1} invalide" if isinstance(exc, UnicodeDecodeError) else ""
+        )
         raise InputError(
             f"Registre du centre illisible : {path.name}",
-            [
-                Finding(
-                    path.name, "fichier illisible (texte UTF-8 attendu)", value=type(exc).__name__
-                )
-            ],
+            [Finding(path.name, f"fichier illisible (texte UTF-8 attendu{where})")],
         ) from None
     try:
         _check_bounds(text)

@@ -114,3 +114,21 @@ def build(tmp_path: Path, db: Path):
 
     _load.report = _report  # type: ignore[attr-defined]
     return _load
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-long",
+        action="store_true",
+        help="also run the long fuzz run (tests marked fuzz_long, about 450 cases, minutes)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the long fuzz run unless --fuzz-long: `-m 'not slow'` must not start it."""
+    if config.getoption("--fuzz-long"):
+        return
+    long_run = [item for item in items if item.get_closest_marker("fuzz_long")]
+    if long_run:
+        config.hook.pytest_deselected(items=long_run)
+        items[:] = [item for item in items if not item.get_closest_marker("fuzz_long")]
