@@ -86,3 +86,26 @@ class WarehouseBusy(UsageError):
 
     A scheduled run retries on this one later instead of failing at once.
     """
+
+
+_PLAIN_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (FileNotFoundError, "fichier introuvable"),
+    (IsADirectoryError, "c'est un dossier, pas un fichier"),
+    (PermissionError, "accès refusé"),
+    (UnicodeError, "caractères illisibles dans l'encodage attendu"),
+    (KeyError, "rubrique attendue absente"),
+    (ValueError, "contenu mal formé"),
+    (OSError, "lecture impossible"),
+)
+
+
+def plain_reason(exc: BaseException) -> str:
+    """Why a file could not be read, in words, never the Python exception's name.
+
+    The engines (polars, calamine, zipfile…) raise types whose names mean nothing to a
+    secretary, and whose texts may quote the file's content (a NIR): neither is shown.
+    """
+    for kind, reason in _PLAIN_REASONS:
+        if isinstance(exc, kind):
+            return reason
+    return "format non reconnu"

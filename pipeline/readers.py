@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.canonical import DEFAULTS, TABLES, Column, Kind
-from pipeline.errors import SENSITIVE_COLUMNS, Finding, InputError
+from pipeline.errors import SENSITIVE_COLUMNS, Finding, InputError, plain_reason
 from pipeline.profiles import BOOLEAN_TARGETS, FileFormat, Profile, TableMapping
 
 BOOLEAN_COLUMNS = frozenset(
@@ -364,8 +364,7 @@ def _engine_error(path: Path, exc: Exception) -> InputError:
         [
             Finding(
                 path.name,
-                "CSV illisible : guillemet mal placé au milieu d'une valeur ou "
-                f"fichier mal formé ({exc.__class__.__name__})",
+                "CSV illisible : guillemet mal placé au milieu d'une valeur ou fichier mal formé",
             )
         ],
     )
@@ -567,7 +566,7 @@ def _guarded(path: Path, batches) -> Iterator[tuple[int, pl.DataFrame, frozenset
     except InputError:
         raise
     except Exception as exc:  # engines raise many types; all mean "unreadable"
-        raise _unreadable(path, f"fichier illisible ({exc.__class__.__name__})") from None
+        raise _unreadable(path, f"fichier illisible ({plain_reason(exc)})") from None
 
 
 def _check_not_binary(path: Path) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import InputError, UsageError
+from pipeline.errors import InputError, UsageError, plain_reason
 from pipeline.warehouse import catalog, connect, database_path, initialise, scalar
 
 if TYPE_CHECKING:  # the loader imports pandera and pandas: only `ingest` needs them
@@ -331,9 +331,7 @@ def verify(
         meta = original["meta"]
         finess, year, as_of = meta["centre_finess"], meta["year"], meta["as_of_load"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(
-            f"Rapport JSON illisible : {report_path} ({exc.__class__.__name__})"
-        ) from None
+        raise UsageError(f"Rapport JSON illisible : {report_path} ({plain_reason(exc)})") from None
     if not database_path(db).exists():
         raise UsageError(f"Entrepôt introuvable : {database_path(db)}.")
     check_inputs(database_path(db), meta)

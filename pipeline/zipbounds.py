@@ -61,8 +61,8 @@ def check_xlsx_size(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _refused(path, f"fichier illisible ({exc.__class__.__name__})") from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _refused(path, "fichier illisible (ce n'est pas un classeur XLSX valide)") from None
     declared = sum(m.file_size for m in members)
     if declared > MAX_XLSX_BYTES:
         raise _too_big(path, declared)
@@ -77,5 +77,5 @@ def check_xlsx_size(path: Path) -> None:
                 total += _inflated_size(handle, member, MAX_XLSX_BYTES - total)
                 if total > MAX_XLSX_BYTES:
                     raise _too_big(path, total)
-    except (zipfile.BadZipFile, zlib.error, struct.error, OSError) as exc:
-        raise _refused(path, f"fichier illisible ({exc.__class__.__name__})") from None
+    except (zipfile.BadZipFile, zlib.error, struct.error, OSError):
+        raise _refused(path, "fichier illisible (ce n'est pas un classeur XLSX valide)") from None
