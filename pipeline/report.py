@@ -273,6 +273,8 @@ def coverage(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str
 def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
     import holidays
 
+    from pipeline.register_sections import AGREEMENTS_FILE, COMMITMENTS_FILE
+
     name = _scoped(con, "select centre_finess, year, name from register_centres", finess, year)
     files = inputs(con, finess, year)
     fingerprint = hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
@@ -287,6 +289,8 @@ def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, An
         "package_version": __version__,
         "reference": {
             "ngap_sha256": _sha256_file(NGAP_FILE),
+            "engagements_sha256": _sha256_file(COMMITMENTS_FILE),
+            "agreements_sha256": _sha256_file(AGREEMENTS_FILE),
             "holidays_version": holidays.__version__,
         },
         "as_of_load": scalar(con, "select max(load_id) from loads"),

@@ -148,3 +148,25 @@ def test_verify_lists_only_the_input_that_is_not_loaded(tmp_path, db):
     assert "1 des 2 fichier(s) source cité(s)" in text
     assert f"patients.csv {inputs['patients.csv']}" in text
     assert "billing.csv" not in text.split("(nom, SHA-256) :")[1]
+
+
+def test_the_report_fingerprints_every_reference_table_it_read(tmp_path, db):
+    import hashlib
+    from pathlib import Path
+
+    import pipeline
+
+    steps.ingest(
+        make_extract(tmp_path / "m3", billing=billing_rows({"act_date": "2025-03-01"})), db
+    )
+    meta = json.loads(steps.report(2025, None, db, tmp_path / "out", ("json",))[0].read_text())[
+        "meta"
+    ]
+    shipped = Path(pipeline.__file__).parent / "reference"
+
+    def sha(name: str) -> str:
+        return hashlib.sha256((shipped / name).read_bytes()).hexdigest()
+
+    assert meta["reference"]["ngap_sha256"] == sha("ngap_reference.csv")
+    assert meta["reference"]["engagements_sha256"] == sha("engagements.csv")
+    assert meta["reference"]["agreements_sha256"] == sha("agreements.csv")
