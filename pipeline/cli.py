@@ -498,6 +498,50 @@ def snapshot(
     _console().print(f"Copie écrite : {destination}", markup=False)
 
 
+OUTCOMES_FR = {"loaded": "chargé", "unchanged": "inchangé"}
+
+
+@app.command()
+def loads(db: DbOption = None) -> None:
+    """Lister les chargements, du plus récent au plus ancien (numéros pour --as-of)."""
+    from rich.table import Table
+
+    from pipeline.errors import UsageError
+    from pipeline.steps import list_loads
+
+    try:
+        rows = list_loads(db)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    if not rows:
+        _console().print("Aucun chargement enregistré dans cet entrepôt.")
+        return
+    table = Table(
+        "N°",
+        "Date",
+        "Dossier",
+        "Profil",
+        "Lues",
+        "Ajoutées",
+        "Remplacées",
+        "Inchangées",
+        "Résultat",
+    )
+    for row in rows:
+        table.add_row(
+            str(row["load_id"]),
+            row["started_at"].strftime("%d/%m/%Y %H:%M"),
+            row["extract_dir"] or "",
+            row["profile"] or "",
+            *(
+                f"{row[key] or 0:,}".replace(",", "\u202f")
+                for key in ("rows_read", "rows_inserted", "rows_replaced", "rows_unchanged")
+            ),
+            OUTCOMES_FR.get(row["outcome"], row["outcome"] or ""),
+        )
+    _console().print(table)
+
+
 profile_app = typer.Typer(help="Profils d'import : décrire l'export de votre logiciel.")
 app.add_typer(profile_app, name="profile")
 

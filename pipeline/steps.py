@@ -277,6 +277,34 @@ def sql_string(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+LOAD_COLUMNS = (
+    "load_id",
+    "started_at",
+    "extract_dir",
+    "profile",
+    "rows_read",
+    "rows_inserted",
+    "rows_replaced",
+    "rows_unchanged",
+    "outcome",
+)
+
+
+def list_loads(db: Path | None = None) -> list[dict[str, Any]]:
+    """The register of loads, newest first: what `--as-of N` can name (read-only)."""
+    path = database_path(db)
+    if not path.exists():
+        raise UsageError(
+            f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest »."
+        )
+    con = connect(path, read_only=True)
+    try:
+        cursor = con.execute(f"select {', '.join(LOAD_COLUMNS)} from loads order by load_id desc")
+        return [dict(zip(LOAD_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
 def open_warehouse(db: Path | None, as_of: int | None = None):
     """A read-only connection on the warehouse, or on its state right after a load.
 
