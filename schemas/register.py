@@ -80,7 +80,29 @@ def _fte(value: Any) -> Any:
     return float(value)
 
 
+BOOL_RULE = "oui ou non attendu (oui, non, true ou false)"
+_YES = frozenset({"oui", "true", "vrai"})
+_NO = frozenset({"non", "false", "faux"})
+
+
+def _yes_no(value: Any) -> Any:
+    """`oui`/`non`, as a French secretary writes them, beside YAML's own `true`/`false`.
+
+    YAML reads `oui` as text; any other text (`peut-être`, `yes`) is refused rather than
+    guessed, since the commitment the key proves would follow the guess.
+    """
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        raise PydanticCustomError("csi_bool", BOOL_RULE)
+    return value
+
+
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+YesNo = Annotated[bool, BeforeValidator(_yes_no)]
 IdText = Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
 Fte = Annotated[float, BeforeValidator(_fte)]
 Text = Annotated[str, Field(min_length=1)]
@@ -95,7 +117,7 @@ class _Strict(BaseModel):
 class Nurse(_Strict):
     id: IdText
     fte: Fte
-    chemotherapy_qualified: bool | None = None
+    chemotherapy_qualified: YesNo | None = None
     other_competences: list[Text] = Field(default_factory=list)
     role: Role = "nurse"
 
@@ -117,11 +139,11 @@ class Partner(_Strict):
 
 
 class PatientFile(_Strict):
-    specific: bool | None = None
-    computerised: bool | None = None
-    shared: bool | None = None
-    mobile_access: bool | None = None
-    dmp_secure_messaging: bool | None = None
+    specific: YesNo | None = None
+    computerised: YesNo | None = None
+    shared: YesNo | None = None
+    mobile_access: YesNo | None = None
+    dmp_secure_messaging: YesNo | None = None
 
 
 class PreventionAction(_Strict):
@@ -158,15 +180,15 @@ class CentreRegister(_Strict):
     internal_meetings: list[IsoDate] | None = None
     partners: list[Partner] | None = None
     patient_file: PatientFile | None = None
-    transmission_log: bool | None = None
-    planning_formalised: bool | None = None
+    transmission_log: YesNo | None = None
+    planning_formalised: YesNo | None = None
     care_directory_updated: IsoDate | None = None
-    external_data_procedure: bool | None = None
-    flu_vaccination_gp_info: bool | None = None
-    access_24_7: bool | None = None
-    phone_message_outside_hours: bool | None = None
+    external_data_procedure: YesNo | None = None
+    flu_vaccination_gp_info: YesNo | None = None
+    access_24_7: YesNo | None = None
+    phone_message_outside_hours: YesNo | None = None
     coordinator_nurse: Annotated[str | None, BeforeValidator(_id_text)] = None
-    charter_displayed: bool | None = None
+    charter_displayed: YesNo | None = None
     permanence: list[Text] | None = None
     prevention_actions: list[PreventionAction] | None = None
     promotion_actions: list[PromotionAction] | None = None
@@ -186,8 +208,8 @@ class CentreRegister(_Strict):
 _RULES = {
     "extra_forbidden": "clé inconnue",
     "missing": "clé obligatoire manquante",
-    "bool_type": "oui/non attendu (true ou false)",
-    "bool_parsing": "oui/non attendu (true ou false)",
+    "bool_type": BOOL_RULE,
+    "bool_parsing": BOOL_RULE,
     "int_type": "nombre entier attendu",
     "int_parsing": "nombre entier attendu",
     "int_from_float": "nombre entier attendu",

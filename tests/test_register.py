@@ -864,3 +864,21 @@ def test_the_pure_parser_walks_the_events_too(tmp_path: Path) -> None:
     assert finding.rule.startswith("les alias YAML se développeraient")
     finding = one_finding(tmp_path, _nested(5000).replace(*tab))
     assert finding.rule.startswith("imbrication trop profonde")
+
+
+def test_oui_and_non_are_booleans_wherever_a_boolean_is(tmp_path: Path) -> None:
+    text = as_yaml(MINIMAL) + (
+        "transmission_log: oui\nplanning_formalised: Non\ncharter_displayed: OUI\n"
+        "patient_file: {specific: oui, shared: non}\n"
+    )
+    register = load_register(write(tmp_path, text))
+    assert register.transmission_log is True
+    assert register.planning_formalised is False
+    assert register.charter_displayed is True
+    assert (register.patient_file.specific, register.patient_file.shared) == (True, False)
+
+
+def test_a_word_that_is_neither_oui_nor_non_is_refused(tmp_path: Path) -> None:
+    finding = one_finding(tmp_path, as_yaml(MINIMAL) + "transmission_log: peut-être\n")
+    assert "transmission_log" in (finding.column or "") + finding.rule
+    assert "oui ou non attendu" in finding.rule
