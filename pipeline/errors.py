@@ -8,6 +8,7 @@ rule, in French, so that the centre's secretary can fix the export at its source
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Values of these columns identify a patient: a message names their row, never the value.
 SENSITIVE_COLUMNS = frozenset({"patient_id", "birth_date", "postcode"})
@@ -109,3 +110,8 @@ def plain_reason(exc: BaseException) -> str:
         if isinstance(exc, kind):
             return reason
     return "format non reconnu"
+
+
+def unreadable(path: Path, rule: str) -> InputError:
+    """The refusal of a whole file the engines cannot read (no row, no column to name)."""
+    return InputError(f"Fichier illisible : {path.name}", [Finding(path.name, rule)])

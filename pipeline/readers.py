@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.canonical import DEFAULTS, TABLES, Column, Kind
-from pipeline.errors import SENSITIVE_COLUMNS, Finding, InputError, plain_reason
+from pipeline.errors import SENSITIVE_COLUMNS, Finding, InputError, plain_reason, unreadable
 from pipeline.profiles import BOOLEAN_TARGETS, FileFormat, Profile, TableMapping
 
 BOOLEAN_COLUMNS = frozenset(
@@ -63,12 +63,8 @@ def find_files(extract_dir: Path, profile: Profile) -> list[SourceFile]:
     return found
 
 
-def _unreadable(path: Path, rule: str) -> InputError:
-    return InputError(f"Fichier illisible : {path.name}", [Finding(path.name, rule)])
-
-
 def _wrong_encoding(path: Path, encoding: str) -> InputError:
-    return _unreadable(
+    return unreadable(
         path,
         f"le fichier n'est pas encodé en {encoding} : indiquez le bon encodage "
         "dans le profil d'import (format.encoding, par ex. cp1252)",
@@ -566,14 +562,14 @@ def _guarded(path: Path, batches) -> Iterator[tuple[int, pl.DataFrame, frozenset
     except InputError:
         raise
     except Exception as exc:  # engines raise many types; all mean "unreadable"
-        raise _unreadable(path, f"fichier illisible ({plain_reason(exc)})") from None
+        raise unreadable(path, f"fichier illisible ({plain_reason(exc)})") from None
 
 
 def _check_not_binary(path: Path) -> None:
     with path.open("rb") as handle:
         head = handle.read(65536)
     if b"\x00" in head:
-        raise _unreadable(path, "fichier binaire ou corrompu : ce n'est pas un fichier texte CSV")
+        raise unreadable(path, "fichier binaire ou corrompu : ce n'est pas un fichier texte CSV")
 
 
 def read_raw_batches(

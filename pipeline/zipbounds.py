@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from pipeline.errors import Finding, InputError
+from pipeline.errors import InputError, unreadable
 
 MAX_XLSX_BYTES = 500 * 1024 * 1024  # decompressed, every member together
 DEFLATE_MAX_RATIO = 1032
@@ -24,12 +24,8 @@ _CHUNK = 1 << 20
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zip local file header, 30 bytes
 
 
-def _refused(path: Path, rule: str) -> InputError:
-    return InputError(f"Fichier illisible : {path.name}", [Finding(path.name, rule)])
-
-
 def _too_big(path: Path, size: int) -> InputError:
-    return _refused(
+    return unreadable(
         path,
         f"classeur trop gros une fois décompressé (plus de {size // 2**20} Mo, "
         f"{MAX_XLSX_BYTES // 2**20} Mo au plus) : fichier piégé ou à découper",
@@ -62,7 +58,7 @@ def check_xlsx_size(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise _refused(path, "fichier illisible (ce n'est pas un classeur XLSX valide)") from None
+        raise unreadable(path, "fichier illisible (ce n'est pas un classeur XLSX valide)") from None
     declared = sum(m.file_size for m in members)
     if declared > MAX_XLSX_BYTES:
         raise _too_big(path, declared)
@@ -78,4 +74,4 @@ def check_xlsx_size(path: Path) -> None:
                 if total > MAX_XLSX_BYTES:
                     raise _too_big(path, total)
     except (zipfile.BadZipFile, zlib.error, struct.error, OSError):
-        raise _refused(path, "fichier illisible (ce n'est pas un classeur XLSX valide)") from None
+        raise unreadable(path, "fichier illisible (ce n'est pas un classeur XLSX valide)") from None
