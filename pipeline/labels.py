@@ -100,7 +100,8 @@ DURATION = {
 }
 
 QUALITY = {
-    "unattributed_lines": "Lignes rattachées à aucune prise en charge (colonne « inconnue »)",
+    "unattributed_lines": "Lignes rattachées à aucune prise en charge (colonne « Assurés non "
+    "rattachés »)",
     "unknown_episode_id": "Lignes citant une prise en charge inconnue pour ce patient "
     "(rattachées par la date)",
     "unknown_act_code": "Codes inconnus de la NGAP à la date de l'acte",
@@ -162,6 +163,25 @@ UNITS = {
     "nurses": "infirmières",
     "episodes": "entrées",
     "visits": "passages",
+}
+
+# Singular and plural of each unit (French: singular for 0 and 1).
+UNIT_FORMS = {
+    "lines": ("ligne", "lignes"),
+    "patients": ("patient", "patients"),
+    "nurses": ("infirmière", "infirmières"),
+    "episodes": ("entrée", "entrées"),
+    "visits": ("passage", "passages"),
+    "insured": ("assuré", "assurés"),
+}
+
+# What each quality finding counts, whether or not it found anything (the JSON's `unit`
+# falls back to lines when a check found nothing, which is wrong for nurses or patients).
+QUALITY_UNITS = {
+    "patient_without_birth_date": "patients",
+    "nurse_not_in_register": "nurses",
+    "registered_nurse_without_act": "nurses",
+    "discharge_details_missing": "episodes",
 }
 
 # Sections beyond annexe 3, lettered after its numbered sections 1 to 9.

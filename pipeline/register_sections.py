@@ -720,6 +720,20 @@ def evaluate_engagements(
 # --------------------------------------------------------------------------- entry point
 
 
+def attestation(finess: str, register: CentreRegister | None) -> dict[str, Any]:
+    """Who certifies the report: the block the CPAM expects at the end of the document.
+
+    Address and legal representative are optional register keys; when absent the report
+    leaves a line to fill in by hand rather than refusing the register.
+    """
+    return {
+        "centre_name": register.name if register else None,
+        "centre_finess": finess,
+        "address": register.address if register else None,
+        "legal_representative": register.legal_representative if register else None,
+    }
+
+
 def build_register_sections(
     con: duckdb.DuckDBPyConnection,
     finess: str,
@@ -739,6 +753,7 @@ def build_register_sections(
             ),
             "forfait": forfait(None),
             "engagements": evaluate_engagements(None, year, unfilled_items),
+            "attestation": attestation(finess, None),
         }
     return {
         "staff": staff_section(con, finess, year),
@@ -749,4 +764,5 @@ def build_register_sections(
         "training": training_section(con, finess, year, register),
         "forfait": forfait(_exact_nurse_fte(con, finess, year)),
         "engagements": evaluate_engagements(register, year, unfilled_items),
+        "attestation": attestation(finess, register),
     }

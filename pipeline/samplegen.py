@@ -926,12 +926,13 @@ def _invoices(rng: random.Random, visits: list[Visit]) -> list[tuple[str, list[V
 
 
 def billing_rows(
-    rng: random.Random, visits: list[Visit], year: int, finess: str
+    rng: random.Random, visits: list[Visit], year: int, finess: str, first_invoice: int = 1
 ) -> list[list[str]]:
     """The billing lines: every visit's acts, majorations and travel fees, invoice by invoice."""
     values = _ngap_values(year)
     rows = []
-    for number, (status, invoice_visits) in enumerate(_invoices(rng, visits), start=1):
+    invoices = _invoices(rng, visits)
+    for number, (status, invoice_visits) in enumerate(invoices, start=first_invoice):
         invoice_id = f"F{year}-{number:06d}"
         line_no = 0
         for visit in sorted(invoice_visits, key=lambda v: (v.minute or 0, v.slot)):
@@ -944,6 +945,65 @@ def billing_rows(
                     _amount(values[code], coef, quantity), status, label,
                 ])  # fmt: skip
     return rows
+
+
+# --------------------------------------------------------------------------- December entry
+
+DECEMBER_ENTRY = (12, 8)  # month, day: a chronic entry late in the year, as in a real one
+
+
+def _december_patient(patients: list[Patient], visits: list[Visit], year: int) -> Patient:
+    """The first adult patient with a birth date and no visit at all in December."""
+    seen = {v.patient_id for v in visits}
+    busy = {v.patient_id for v in visits if v.day.month == 12}
+    return next(
+        p
+        for p in patients
+        if p.id in seen
+        and p.id not in busy
+        and p.birth_exported
+        and _age(p.birth, dt.date(year, 12, 1)) >= 18
+    )
+
+
+def december_chronic_entry(
+    seed: int,
+    patients: list[Patient],
+    episodes: list[Episode],
+    visits: list[Visit],
+    year: int,
+    staff: list[Nurse],
+    subs: list[Nurse],
+) -> tuple[Episode, list[Visit]]:
+    """One chronic episode starting in December (weekly pill box), still open at year end.
+
+    Why: the chronic starts drawn above never fall in December, which reads as a bug in
+    the demo's monthly table. The episode and its visits use their own random stream and
+    come after everything else (last episode id, last invoices), so that the rest of the
+    sample, and every figure the tests work out from it, stays as it was.
+    """
+    rng = random.Random(seed + 12)
+    patient = _december_patient(patients, visits, year)
+    episode = Episode(
+        f"E{len(episodes) + 1:06d}",
+        patient,
+        dt.date(year, *DECEMBER_ENTRY),
+        None,
+        PLANS["pillbox"],
+        PLANS["pillbox"].act_options[0],
+        "general_practitioner",
+        None,
+    )
+    extra = _merge(_episode_visits(rng, episode, year, staff, subs))
+    holidays = french_holidays(year)
+    for visit in extra:
+        _decorate(rng, visit, {patient.id: patient}, {episode.id: episode.plan}, holidays)
+    return episode, extra
+
+
+def _next_invoice(rows: list[list[str]]) -> int:
+    """The number after the last invoice of the billing rows (F2025-000123 → 124)."""
+    return max((int(r[0].rsplit("-", 1)[1]) for r in rows), default=0) + 1
 
 
 # --------------------------------------------------------------------------- other tables
@@ -995,6 +1055,8 @@ def register(rng: random.Random, staff: list[Nurse], year: int, finess: str) -> 
         "finess": finess,
         "name": "Centre de soins infirmiers du Faubourg Saint-Denis",
         "year": year,
+        "address": "112 rue du Faubourg Saint-Denis, 75010 Paris",
+        "legal_representative": "Hélène Marchand, présidente de l'association gestionnaire",
         "staff": {
             "nurses": [
                 {
@@ -1174,12 +1236,16 @@ def generate_sample(
     patients = make_patients(rng, year)
     episodes = make_episodes(rng, patients, year)
     visits = _all_visits(rng, episodes, patients, year, staff, subs)
+    lines = billing_rows(rng, visits, year, finess)
+    december, december_visits = december_chronic_entry(
+        seed, patients, episodes, visits, year, staff, subs
+    )
+    episodes = [*episodes, december]
+    lines += billing_rows(
+        random.Random(seed + 13), december_visits, year, finess, _next_invoice(lines)
+    )
     return {
-        f"billing_{year}.csv": _write_csv(
-            out_dir / f"billing_{year}.csv",
-            BILLING_COLUMNS,
-            billing_rows(rng, visits, year, finess),
-        ),
+        f"billing_{year}.csv": _write_csv(out_dir / f"billing_{year}.csv", BILLING_COLUMNS, lines),
         "patients.csv": _write_csv(
             out_dir / "patients.csv", PATIENT_COLUMNS, patient_rows(patients, finess)
         ),

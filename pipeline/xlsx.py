@@ -15,7 +15,14 @@ from typing import Any
 
 from pipeline import labels
 from pipeline.register_sections import FORFAIT_BANDS
-from pipeline.render import change_ratio, coverage_text, french_datetime, missing_months
+from pipeline.render import (
+    ActPart,
+    act_parts,
+    change_ratio,
+    coverage_text,
+    french_datetime,
+    missing_months,
+)
 
 
 class Ratio(float):
@@ -208,14 +215,32 @@ def acts_sheet(r: dict[str, Any]) -> Sheet:
 
 
 def _breakdown_rows(scope: str, acts: dict[str, Any]) -> list[list[Any]]:
-    """One row per coefficient or code of each family, coefficients as numbers."""
+    """One row per coefficient or code of each family, coefficients as numbers.
+
+    Each act is counted once (`act_parts`): the rows of a family add up to its count.
+    """
     rows = []
     for family, label in labels.ACT_FAMILIES.items():
-        for coefficient, n in acts[family].get("by_coefficient", {}).items():
-            rows.append([scope, label, "coefficient", float(coefficient), n])
-        for code, n in acts[family].get("by_code", {}).items():
-            rows.append([scope, label, "code", code, n])
+        for part in act_parts(family, acts[family]):
+            rows.append([scope, label, _part_kind(family, part), _part_key(part), part.count])
     return rows
+
+
+def _part_kind(family: str, part: ActPart) -> str:
+    """How a row breaks its family down; for DSI, DI coefficients apart from BSI flat fees."""
+    if family == "DSI":
+        return "DI, coefficient" if part.kind == "coefficient" else "forfait BSI ou code"
+    return part.kind
+
+
+def _part_key(part: ActPart) -> float | str:
+    """A coefficient as a number (to sum and pivot), a code or « non renseigné » as text."""
+    if part.kind != "coefficient":
+        return part.key
+    try:
+        return float(part.key)
+    except ValueError:
+        return part.key
 
 
 def acts_detail_sheet(r: dict[str, Any]) -> Sheet:
@@ -453,11 +478,11 @@ def quality_sheet(r: dict[str, Any]) -> Sheet:
         [
             f["label"],
             f["count"],
-            labels.UNITS[f["unit"]],
+            labels.UNITS[labels.QUALITY_UNITS.get(key, f["unit"])],
             None if f["share"] is None else Share(f["share"]),
             ", ".join(f["examples"]),
         ]
-        for f in q["findings"].values()
+        for key, f in q["findings"].items()
     ]
     summary = [
         ["Lignes de facturation comptées", q["counted_lines"]],

@@ -176,6 +176,9 @@ class CentreRegister(_Strict):
     finess: Annotated[str, BeforeValidator(_id_text)]
     name: Text
     year: int = Field(ge=2000, le=2100)
+    # For the report's attestation block (optional: left blank for a handwritten entry).
+    address: Text | None = None
+    legal_representative: Text | None = None
     staff: Staff
     internal_meetings: list[IsoDate] | None = None
     partners: list[Partner] | None = None
