@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from pipeline import labels
-from pipeline.render import french_number
+from pipeline.render import act_parts, french_number
 
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 INK = "#1d2733"
@@ -172,8 +172,22 @@ def horizontal_bars(title: str, items: Sequence[tuple[str, float]], width: int =
     return _svg(width, height, "".join(parts), title)
 
 
+def _panel_columns(family: str, block: dict[str, Any]) -> dict[str, float]:
+    """A family's columns, label → count; DSI as DI coefficients then BSI flat fees.
+
+    Why: DSI's `by_coefficient` counts the BSI flat fees at coefficient 1, which would
+    draw them as a « DI 1 » column; `act_parts` shows every act once, as the tables do.
+    """
+    if family == "DSI":
+        return {
+            (p.text if p.kind == "coefficient" else p.key): p.count
+            for p in act_parts(family, block)
+        }
+    return {c.replace(".", ","): n for c, n in (block.get("by_coefficient") or {}).items()}
+
+
 def _coefficient_panel(family: str, by_coefficient: dict[str, float], x: float, w: float) -> str:
-    """Columns of one family's coefficients, each with its count on top."""
+    """Columns of one family's coefficients (labels already in French), count on top."""
     top, bottom = 36, 150
     peak = max(by_coefficient.values()) or 1
     slot = w / len(by_coefficient)
@@ -183,22 +197,23 @@ def _coefficient_panel(family: str, by_coefficient: dict[str, float], x: float, 
         h = (bottom - top) * count / peak
         parts.append(_rect(cx - slot * 0.3, bottom - h, slot * 0.6, h, ACCENT))
         parts.append(_text(cx, bottom - h - 4, french_number(count), "middle", font_size=8.5))
-        parts.append(_text(cx, bottom + 13, coefficient.replace(".", ","), "middle"))
+        parts.append(_text(cx, bottom + 13, coefficient, "middle"))
     parts.append(_line(x, bottom, x + w, bottom, INK))
     return "".join(parts)
 
 
 def coefficient_columns(acts: dict[str, Any], width: int = 680) -> str:
     """Small multiples: one panel per act family (AMI, AMX, AIS, DSI), own scale each."""
-    families = [f for f in COEFFICIENT_FAMILIES if acts[f].get("by_coefficient")]
+    columns = {f: _panel_columns(f, acts[f]) for f in COEFFICIENT_FAMILIES}
+    families = [f for f in COEFFICIENT_FAMILIES if columns[f]]
     if not families:
         return ""
-    slots = [max(len(acts[f]["by_coefficient"]), 2) for f in families]
+    slots = [max(len(columns[f]), 2) for f in families]
     gap = 24
     unit = (width - gap * (len(families) - 1)) / sum(slots)
     parts, x = [], 0.0
     for family, slot in zip(families, slots, strict=True):
-        parts.append(_coefficient_panel(family, acts[family]["by_coefficient"], x, unit * slot))
+        parts.append(_coefficient_panel(family, columns[family], x, unit * slot))
         x += unit * slot + gap
     parts.append(_text(0, 180, "Coefficient", fill=MUTED, font_size=8.5))
     return _svg(width, 186, "".join(parts), labels.CHARTS["acts_by_coefficient"])
