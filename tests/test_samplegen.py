@@ -32,7 +32,8 @@ NGAP = {
     "MCI": "5.00", "MAU": "1.35", "MIE": "3.15",
 }  # fmt: skip
 REGISTER_KEYS = {
-    "finess", "name", "year", "staff", "internal_meetings", "partners", "patient_file",
+    "finess", "name", "year", "address", "legal_representative", "staff", "internal_meetings",
+    "partners", "patient_file",
     "transmission_log", "planning_formalised", "care_directory_updated",
     "external_data_procedure", "flu_vaccination_gp_info", "access_24_7",
     "phone_message_outside_hours", "coordinator_nurse", "charter_displayed", "permanence",
