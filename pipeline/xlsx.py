@@ -110,6 +110,11 @@ def meta_sheet(r: dict[str, Any]) -> Sheet:
     rows = [
         ["Centre", m["centre_name"]],
         ["FINESS", m["centre_finess"]],
+        ["Adresse", (r.get("attestation") or {}).get("address") or "non renseignée"],
+        [
+            "Représentant légal",
+            (r.get("attestation") or {}).get("legal_representative") or "non renseigné",
+        ],
         ["Année", m["year"]],
         ["Période couverte", coverage_text(m.get("coverage"))],
         ["Mois sans données", ", ".join(missing_months(m.get("coverage"))) or "aucun"],
@@ -579,7 +584,7 @@ class _Writer:
         if isinstance(value, Change):
             ws.write_number(row, col, value.value, f[_number_kind(value.value, context, "change_")])
         elif isinstance(value, Ratio):
-            ws.write_number(row, col, value, f["share" if isinstance(value, Share) else "pct"])
+            ws.write_number(row, col, value, f[_ratio_kind(value)])
         elif isinstance(value, int | float) and not isinstance(value, bool):
             ws.write_number(row, col, value, f[_number_kind(value, context)])
         elif isinstance(value, dt.date):
@@ -629,6 +634,7 @@ FORMATS: dict[str, dict[str, Any]] = {
     "dec": {"num_format": "#,##0.00"},
     "pct": {"num_format": "+0.0%;-0.0%;0.0%"},
     "share": {"num_format": "0.0%"},
+    "share_fine": {"num_format": "0.00%"},
     "change_int": {"num_format": "+#,##0;-#,##0;0"},
     "change_dec": {"num_format": "+#,##0.00;-#,##0.00;0.00"},
     "date": {"num_format": "dd/mm/yyyy", "align": "left"},
@@ -638,6 +644,13 @@ FORMATS: dict[str, dict[str, Any]] = {
 
 # Figures read with decimals even when whole (amounts, FTE, coefficients, days).
 DECIMAL_HINTS = ("€", "ETP", "Coefficients", "Jours", "Durée moyenne", "Durée médiane")
+
+
+def _ratio_kind(value: Ratio) -> str:
+    """Signed change, or share; a small non-zero share gets two decimals, never « 0,0 % »."""
+    if not isinstance(value, Share):
+        return "pct"
+    return "share_fine" if value and round(value * 100, 1) == 0 else "share"
 
 
 def _number_kind(value: float, context: str, prefix: str = "") -> str:

@@ -264,3 +264,15 @@ def test_the_sample_has_a_chronic_entry_in_december(sample):
     assert row
     cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
     assert cells[3] == "1"  # chronic: patients, then entries
+
+
+def test_xlsx_small_shares_have_two_decimals_and_the_centre_sheet_its_address(sample):
+    book = openpyxl.load_workbook(sample["xlsx"])
+    ws = book[labels.XLSX_SHEETS["quality"]]
+    label = labels.QUALITY["unknown_patient"]
+    row = next(r for r in ws.iter_rows() if r[0].value == label)
+    finding = sample["report"]["quality"]["findings"]["unknown_patient"]
+    assert finding["count"] and round(finding["share"] * 100, 1) == 0  # « 0,0 % » at 1 digit
+    assert (row[3].value, row[3].number_format) == (finding["share"], "0.00%")
+    meta = {r[0]: r[1] for r in book[labels.XLSX_SHEETS["meta"]].iter_rows(values_only=True)}
+    assert meta["Adresse"] == sample["report"]["attestation"]["address"]
