@@ -610,6 +610,74 @@ def _print_file_check(console, check) -> None:
         console.print(f"  [red]valeurs non prévues[/] dans « {header} » : {', '.join(values)}")
 
 
+register_app = typer.Typer(
+    help="Registre du centre (centre_AAAA.yaml) : préparer le fichier de l'année, le vérifier."
+)
+app.add_typer(register_app, name="register")
+
+
+@register_app.command("template")
+def register_template(
+    centre: Annotated[str, typer.Option("--centre", help="N° FINESS du centre (9 caractères).")],
+    year: YearOption,
+    db: DbOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Fichier à écrire (défaut : centre_AAAA.yaml dans le dossier courant) ; "
+            "un fichier existant n'est jamais remplacé.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Écrire un registre à remplir, chaque rubrique expliquée en commentaire.
+
+    Il reprend le registre de l'année précédente s'il est dans l'entrepôt (sans les
+    dates propres à l'année) et les infirmières vues dans la facturation de l'année.
+    """
+    from pipeline.errors import UsageError
+    from pipeline.register_template import write_template
+
+    try:
+        written = write_template(centre, year, db, out)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    console = _console()
+    console.print(f"Écrit : {written}", markup=False, soft_wrap=True)
+    console.print(
+        f"Complétez-le, puis vérifiez-le : csi register check {written}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@register_app.command("check")
+def register_check(
+    file: Annotated[Path, typer.Argument(help="Registre à vérifier (centre_AAAA.yaml).")],
+) -> None:
+    """Vérifier un registre seul, avec les messages du chargement, sans rien charger."""
+    from pipeline.errors import InputError
+    from pipeline.register_template import register_summary
+    from schemas.register import load_register
+
+    if not file.is_file():
+        _fail(f"Registre introuvable : {file}", code=1)
+    try:
+        register = load_register(file)
+    except InputError as error:
+        _console(stderr=True).print("[bold red]Erreur :[/]")
+        _console(stderr=True).print(error.describe(), markup=False)
+        raise typer.Exit(1) from None
+    console = _console()
+    console.print(
+        f"Registre conforme : {file} (centre {register.finess}, année {register.year})",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(register_summary(register), markup=False, soft_wrap=True)
+
+
 def main() -> None:
     try:
         app()
