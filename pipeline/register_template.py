@@ -78,11 +78,11 @@ KEY_DOCS: list[tuple[str, list[str], str]] = [
             "  name : nom de la structure ;",
             "  nature : hospital (hôpital, clinique), network (réseau), had, ssiad, ehpad,",
             "    medico_social (autre établissement médico-social) ou other ;",
-            "  convention_signed : date de signature de la convention (à omettre sans convention) ;",
-            "  meetings : dates des réunions de l'année avec ce partenaire (liste, ex. [2025-06-05]).",
+            "  convention_signed : date de signature de la convention (omise sans convention) ;",
+            "  meetings : dates des réunions de l'année avec lui (liste, ex. [2025-06-05]).",
         ],
-        "partners:\n  - {name: Hôpital Saint-Louis, nature: hospital, convention_signed: 2019-03-01,"
-        " meetings: [2025-06-05]}",
+        "partners:\n  - {name: Hôpital Saint-Louis, nature: hospital, "
+        "convention_signed: 2019-03-01, meetings: [2025-06-05]}",
     ),
     (
         "patient_file",
@@ -133,7 +133,8 @@ KEY_DOCS: list[tuple[str, list[str], str]] = [
     (
         "coordinator_nurse",
         [
-            "Identifiant de l'infirmière coordinatrice, l'un des id de staff.nurses, entre guillemets."
+            "Identifiant de l'infirmière coordinatrice : l'un des id de staff.nurses, entre "
+            "guillemets."
         ],
         'coordinator_nurse: "10001234567"',
     ),
