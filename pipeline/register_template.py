@@ -242,7 +242,10 @@ def _carried_over(previous: dict[str, Any]) -> dict[str, Any]:
     """The previous register's values that still hold a year later (see module docstring)."""
     kept = {k: v for k, v in previous.items() if v is not None and k not in YEAR_SPECIFIC}
     if kept.get("partners"):
-        kept["partners"] = [{**p, "meetings": []} for p in kept["partners"]]
+        kept["partners"] = [
+            {**{k: v for k, v in p.items() if v is not None}, "meetings": []}
+            for p in kept["partners"]
+        ]
     if isinstance(kept.get("patient_file"), dict):
         kept["patient_file"] = {k: v for k, v in kept["patient_file"].items() if v is not None}
     return kept
