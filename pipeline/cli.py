@@ -611,7 +611,9 @@ def _print_file_check(console, check) -> None:
 
 
 register_app = typer.Typer(
-    help="Registre du centre (centre_AAAA.yaml) : préparer le fichier de l'année, le vérifier."
+    help="Registre du centre (centre_AAAA.yaml) : préparer le fichier de l'année, le vérifier.",
+    no_args_is_help=True,
+    subcommand_metavar="COMMANDE [ARGUMENTS]...",
 )
 app.add_typer(register_app, name="register")
 
@@ -619,7 +621,7 @@ app.add_typer(register_app, name="register")
 @register_app.command("template")
 def register_template(
     centre: Annotated[str, typer.Option("--centre", help="N° FINESS du centre (9 caractères).")],
-    year: YearOption,
+    year: Annotated[int, typer.Option("--year", help="Année que le registre décrit (AAAA).")],
     db: DbOption = None,
     out: Annotated[
         Path | None,
@@ -654,13 +656,17 @@ def register_template(
 
 @register_app.command("check")
 def register_check(
-    file: Annotated[Path, typer.Argument(help="Registre à vérifier (centre_AAAA.yaml).")],
+    file: Annotated[
+        Path, typer.Argument(help="Registre à vérifier (centre_AAAA.yaml).", metavar="FICHIER")
+    ],
 ) -> None:
     """Vérifier un registre seul, avec les messages du chargement, sans rien charger."""
     from pipeline.errors import InputError
     from pipeline.register_template import register_summary
     from schemas.register import load_register
 
+    if file.is_dir():
+        _fail(f"{file} est un dossier : donnez le fichier du registre (centre_AAAA.yaml).", code=1)
     if not file.is_file():
         _fail(f"Registre introuvable : {file}", code=1)
     try:

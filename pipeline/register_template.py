@@ -389,9 +389,9 @@ def render_template(
     values: dict[str, Any],
     nurses: list[tuple[dict[str, Any], str | None]],
     source: str | None,
+    file_name: str,
 ) -> str:
     """The whole commented register text, every documented key in the order of the docs."""
-    file_name = f"centre_{values['year']}.yaml"
     head = [
         f"Registre du centre {values['finess']} pour l'année {values['year']}.",
         "Complétez les valeurs « null » et décommentez (retirez le # de) les rubriques que",
@@ -439,7 +439,7 @@ def write_template(finess: str, year: int, db: Path | None, out: Path | None) ->
         )
     previous, billed = read_warehouse(db, finess, year)
     values, nurses = template_values(finess, year, previous, billed)
-    text = render_template(values, nurses, _source_line(previous, billed, year))
+    text = render_template(values, nurses, _source_line(previous, billed, year), target.name)
     try:
         with target.open("x", encoding="utf-8") as handle:
             handle.write(text)
