@@ -205,3 +205,19 @@ def test_check_missing_file(tmp_path):
     result = run("register", "check", str(tmp_path / "absent.yaml"))
     assert result.exit_code == 1
     assert "Registre introuvable" in result.output
+
+
+def test_template_before_any_billing_of_the_year_keeps_last_year_nurses(tmp_path, warehouse):
+    """2026 has no billing yet: N1 comes from the 2024 register, ETP kept, to be checked;
+    nothing is blank, so the template is a valid register as written."""
+    out = tmp_path / "registre.yaml"
+    result = run("register", "template", "--centre", FINESS, "--year", "2026",
+                 "--db", str(warehouse), "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "csi register check registre.yaml" in text
+    assert '- id: "N1"  # au registre 2024 : ETP à vérifier' in text
+    register = load_register(out)
+    assert register.year == 2026
+    assert [(n.id, n.fte, n.role) for n in register.staff.nurses] == [("N1", 0.8, "coordinator")]
+    assert [p.name for p in register.partners] == ["Hôpital Saint-Louis", "Réseau Plaies"]
