@@ -437,6 +437,8 @@ def write_template(finess: str, year: int, db: Path | None, out: Path | None) ->
             f"Le fichier {target} existe déjà : il n'est pas remplacé. Choisissez un autre nom "
             "avec --out, ou déplacez-le."
         )
+    if not target.parent.is_dir():
+        raise UsageError(f"Dossier introuvable pour écrire le registre : {target.parent}")
     previous, billed = read_warehouse(db, finess, year)
     values, nurses = template_values(finess, year, previous, billed)
     text = render_template(values, nurses, _source_line(previous, billed, year), target.name)

@@ -1,9 +1,10 @@
 """`csi register template` and `csi register check`, through the real CLI and a real warehouse.
 
-The warehouse holds a hand-written 2024 register (nurse N1 at 0.8 ETP, one partner, a
-patient file, a meeting of 2024) and 2025 billing by N1 and N2 (N2 new), plus one
-cancelled 2025 line by N3 and one 2024 line by N4: the 2025 template lists N1 then N2
-only, carries the 2024 facts that still hold and none of the 2024 dates.
+The warehouse holds a hand-written 2024 register (nurses N1 at 0.8 ETP and N5 at 0.3, two
+partners, a patient file, meetings of 2024) and 2025 billing by N1 and N2 (N2 new), plus
+one cancelled 2025 line by N3 and one 2024 line by N4: the 2025 template lists N1 and N2
+(billed), then N5 (flagged: no act in 2025), carries the 2024 facts that still hold and
+none of the 2024 dates.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ REGISTER_2024 = {
     "name": "Centre de soins infirmiers Exemple",
     "year": 2024,
     "staff": {
-        "nurses": [{"id": "N1", "fte": 0.8, "chemotherapy_qualified": True, "role": "coordinator"}],
+        "nurses": [
+            {"id": "N1", "fte": 0.8, "chemotherapy_qualified": True, "role": "coordinator"},
+            {"id": "N5", "fte": 0.3},
+        ],
         "secretaries": [{"fte": 0.5}],
     },
     "internal_meetings": ["2024-01-10", "2024-02-14"],
@@ -104,7 +108,10 @@ def test_template_carries_last_year_and_the_billed_nurses(tmp_path, warehouse):
     assert data["staff"]["nurses"] == [
         {"id": "N1", "fte": 0.8, "chemotherapy_qualified": "oui", "role": "coordinator"},
         {"id": "N2", "fte": None},
+        {"id": "N5", "fte": 0.3, "role": "nurse"},  # the default role, stored in 2024
     ]
+    assert '- id: "N2"  # vue dans la facturation 2025' in text
+    assert 'N5"  # au registre 2024, sans acte facturé en 2025 : à retirer si' in text
     assert data["staff"]["secretaries"] == [{"fte": 0.5}]
     # Partners kept with their convention, without the 2024 meetings.
     assert data["partners"] == [
@@ -128,7 +135,11 @@ def test_template_carries_last_year_and_the_billed_nurses(tmp_path, warehouse):
     assert _fill_fte(out, 0.5) == ["N2"]
     register = load_register(out)
     assert register.year == 2025
-    assert [(n.id, n.fte) for n in register.staff.nurses] == [("N1", 0.8), ("N2", 0.5)]
+    assert [(n.id, n.fte) for n in register.staff.nurses] == [
+        ("N1", 0.8),
+        ("N2", 0.5),
+        ("N5", 0.3),
+    ]
     assert register.transmission_log is True and register.patient_file.shared is False
     assert register.internal_meetings is None  # unknown, not "no meeting"
     assert "# transmission_log :" in out.read_text(encoding="utf-8")  # the docs stayed
@@ -162,13 +173,18 @@ def test_template_without_warehouse_has_every_key_commented(tmp_path, monkeypatc
     assert written.read_text(encoding="utf-8") == text
 
 
-def test_template_refuses_a_bad_finess(tmp_path):
+def test_template_refuses_a_bad_finess_or_a_missing_folder(tmp_path):
     out = tmp_path / "centre.yaml"
     result = run("register", "template", "--centre", "75000001", "--year", "2025",
                  "--out", str(out))  # fmt: skip
     assert result.exit_code == 1
     assert "FINESS mal formé" in result.output
     assert not out.exists()
+    result = run("register", "template", "--centre", FINESS, "--year", "2025",
+                 "--out", str(tmp_path / "absent" / "centre.yaml"))  # fmt: skip
+    assert result.exit_code == 1
+    assert "Dossier introuvable pour écrire le registre" in result.output
+    assert not (tmp_path / "absent").exists()
 
 
 def test_check_good_register_prints_its_summary(tmp_path):
@@ -177,11 +193,11 @@ def test_check_good_register_prints_its_summary(tmp_path):
     result = run("register", "check", str(path))
     assert result.exit_code == 0, result.output
     assert f"Registre conforme : {path} (centre {FINESS}, année 2024)" in result.output
-    # 1 nurse 0.8 ETP, 1 secretary 0.5, 2 partners of which 1 signed, 2 meetings; declared:
-    # finess, name, year, staff, internal_meetings, partners, patient_file,
+    # 2 nurses 0.8 + 0.3 = 1.1 ETP, 1 secretary 0.5, 2 partners of which 1 signed, 2 meetings;
+    # declared: finess, name, year, staff, internal_meetings, partners, patient_file,
     # transmission_log, coordinator_nurse, trainings = 10 of the 21 keys.
     assert (
-        "1 infirmière(s), 0,8 ETP ; 1 secrétaire(s), 0,5 ETP ; 2 partenaire(s) dont 1 avec "
+        "2 infirmière(s), 1,1 ETP ; 1 secrétaire(s), 0,5 ETP ; 2 partenaire(s) dont 1 avec "
         "convention ; 2 réunion(s) d'équipe ; 10 rubrique(s) renseignée(s) sur 21."
     ) in result.output
 
@@ -219,5 +235,8 @@ def test_template_before_any_billing_of_the_year_keeps_last_year_nurses(tmp_path
     assert '- id: "N1"  # au registre 2024 : ETP à vérifier' in text
     register = load_register(out)
     assert register.year == 2026
-    assert [(n.id, n.fte, n.role) for n in register.staff.nurses] == [("N1", 0.8, "coordinator")]
+    assert [(n.id, n.fte, n.role) for n in register.staff.nurses] == [
+        ("N1", 0.8, "coordinator"),
+        ("N5", 0.3, "nurse"),
+    ]
     assert [p.name for p in register.partners] == ["Hôpital Saint-Louis", "Réseau Plaies"]
