@@ -547,7 +547,7 @@ def loads(db: DbOption = None) -> None:
 HARLEQUIN_HINT = (
     "harlequin (l'éditeur SQL en terminal) n'est pas installé. Installez-le avec "
     "« pip install '.\\[sql]' » depuis le dossier de csi, ou posez une requête : "
-    "csi sql \"select count(*) from billing_lines\"."
+    'csi sql "select count(*) from billing_lines".'
 )
 
 

@@ -410,8 +410,6 @@ def query(sql: str, db: Path | None = None) -> tuple[list[str], list[tuple], boo
         rows = cursor.fetchmany(SQL_ROWS_SHOWN + 1)
         return columns, rows[:SQL_ROWS_SHOWN], len(rows) > SQL_ROWS_SHOWN
     except duckdb.Error as exc:
-        raise UsageError(
-            f"Requête refusée par DuckDB : {' '.join(str(exc).split())}"
-        ) from None
+        raise UsageError(f"Requête refusée par DuckDB : {' '.join(str(exc).split())}") from None
     finally:
         con.close()
