@@ -618,7 +618,7 @@ def _open_harlequin(path: Path) -> None:
     harlequin = shutil.which("harlequin", path=search)
     if harlequin is None:
         _fail(HARLEQUIN_HINT, code=1)
-    completed = subprocess.run(  # noqa: S603 - our own argument list, no shell
+    completed = subprocess.run(  # our own argument list, no shell
         [harlequin, "--adapter", "duckdb", "--read-only", str(path)], check=False
     )
     raise typer.Exit(completed.returncode)
