@@ -346,9 +346,11 @@ def run(
     format: FormatOption = DEFAULT_FORMATS,
 ) -> None:
     """Charger l'extraction puis produire le rapport, en un seul flux Prefect."""
+    import time
+
     from pipeline.errors import InputError, UsageError
 
-    formats = _formats(format)
+    formats, started = _formats(format), time.perf_counter()
     try:
         from pipeline.flows import load_message, monthly_flow
 
@@ -361,7 +363,7 @@ def run(
     except UsageError as error:
         _fail(str(error), code=1)
     _console().print(load_message(result["load"], str(extract_dir)), markup=False)
-    _print_reports(_console(), _written_reports(result["reports"]), result["reports"], None)
+    _print_reports(_console(), _written_reports(result["reports"]), result["reports"], started)
 
 
 @contextlib.contextmanager
@@ -540,6 +542,86 @@ def loads(db: DbOption = None) -> None:
             OUTCOMES_FR.get(row["outcome"], row["outcome"] or ""),
         )
     _console().print(table)
+
+
+HARLEQUIN_HINT = (
+    "harlequin (l'éditeur SQL en terminal) n'est pas installé. Installez-le avec "
+    "« pip install '.\\[sql]' » depuis le dossier de csi, ou posez une requête : "
+    'csi sql "select count(*) from billing_lines".'
+)
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="Requête SQL à exécuter (lecture seule). Sans requête : ouvre harlequin, "
+            "l'éditeur SQL en terminal, s'il est installé.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Interroger l'entrepôt en SQL, en lecture seule (pas besoin du client DuckDB)."""
+    from pipeline.errors import UsageError
+    from pipeline.warehouse import database_path
+
+    if query is None:
+        _open_harlequin(database_path(db))
+        return
+    from pipeline.steps import query as run_query
+
+    try:
+        columns, rows, cut = run_query(query, db)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    _print_query_result(columns, rows, cut)
+
+
+def _print_query_result(columns: list[str], rows: list[tuple], cut: bool) -> None:
+    """The rows as a table, figures right-aligned; a statement without rows says so."""
+    from rich.table import Table
+
+    from pipeline.steps import SQL_ROWS_SHOWN
+
+    console = _console()
+    if not columns:
+        console.print("Requête exécutée (aucun résultat à afficher).")
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    shown = f"{len(rows)} ligne{'s' if len(rows) > 1 else ''}"
+    if cut:
+        shown = f"{SQL_ROWS_SHOWN} premières lignes affichées (ajoutez « limit » ou agrégez)"
+    console.print(f"[dim]{shown}.[/]")
+
+
+def _open_harlequin(path: Path) -> None:
+    """Start harlequin read-only on the warehouse, or say how to install it.
+
+    The optional extra `csi[sql]` installs it next to csi: its DuckDB is the one that
+    wrote the warehouse, where a DuckDB CLI from elsewhere may not read its storage.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    if not path.exists():
+        _fail(
+            f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest ».",
+            code=1,
+        )
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    harlequin = shutil.which("harlequin", path=search)
+    if harlequin is None:
+        _fail(HARLEQUIN_HINT, code=1)
+    completed = subprocess.run(  # our own argument list, no shell
+        [harlequin, "--adapter", "duckdb", "--read-only", str(path)], check=False
+    )
+    raise typer.Exit(completed.returncode)
 
 
 profile_app = typer.Typer(help="Profils d'import : décrire l'export de votre logiciel.")

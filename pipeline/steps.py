@@ -74,6 +74,7 @@ def _load(extract_dir: Path, db: Path | None, profile: str | None) -> tuple[Load
     from pipeline.load import load_extract
     from pipeline.profiles import load_profile
 
+    _check_extract_dir(Path(extract_dir))
     extract = open_extract(Path(extract_dir), load_profile(profile))
     con = connect(database_path(db))
     try:
@@ -82,6 +83,21 @@ def _load(extract_dir: Path, db: Path | None, profile: str | None) -> tuple[Load
         return summary, row.fetchone()[0]
     finally:
         con.close()
+
+
+def _check_extract_dir(directory: Path) -> None:
+    """Refuse a mistyped folder as a usage error, before anything is read.
+
+    Nothing was read, so nothing is quarantined: an `InputError` here would make a
+    `rejets/` folder for a typo (`csi ingest dossier-qui-n-existe-pas`).
+    """
+    if directory.is_dir():
+        return
+    if directory.exists():
+        raise UsageError(
+            f"{directory} est un fichier, pas un dossier : indiquez le dossier de l'extraction."
+        )
+    raise UsageError(f"Dossier d'extraction introuvable : {directory}")
 
 
 def has_year(year: int, db: Path | None = None) -> bool:
@@ -371,3 +387,29 @@ def verify(
     finally:
         con.close()
     return differences(original, again)
+
+
+SQL_ROWS_SHOWN = 1_000  # `csi sql` prints at most this many rows: a terminal is no export
+
+
+def query(sql: str, db: Path | None = None) -> tuple[list[str], list[tuple], bool]:
+    """Run one analyst's query on the warehouse opened read-only.
+
+    Returns the column names, at most `SQL_ROWS_SHOWN` rows, and whether rows were left
+    off. Read-only, so a mistyped `delete` cannot harm the figures; DuckDB's own words
+    on a bad query are kept (they name the table or column), inside a French sentence.
+    """
+    import duckdb
+
+    con = open_warehouse(db)
+    try:
+        cursor = con.execute(sql)
+        if cursor.description is None:
+            return [], [], False
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchmany(SQL_ROWS_SHOWN + 1)
+        return columns, rows[:SQL_ROWS_SHOWN], len(rows) > SQL_ROWS_SHOWN
+    except duckdb.Error as exc:
+        raise UsageError(f"Requête refusée par DuckDB : {' '.join(str(exc).split())}") from None
+    finally:
+        con.close()
