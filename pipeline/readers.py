@@ -353,7 +353,7 @@ def _parsed_csv(
         first_row += batch.height
 
 
-def _engine_error(path: Path, exc: Exception) -> InputError:
+def _engine_error(path: Path) -> InputError:
     """A CSV the parser cannot read, said without echoing its text (it may hold a NIR)."""
     return _malformed(
         path,
@@ -388,8 +388,8 @@ def csv_batches(path: Path, fmt: FileFormat, workdir: Path | None = None):
         clean = frozenset(names) if text.clean else frozenset()
         for first_row, frame in read(text, path, fmt, names):
             yield first_row, frame, clean
-    except pl.exceptions.PolarsError as exc:
-        raise _engine_error(path, exc) from None
+    except pl.exceptions.PolarsError:
+        raise _engine_error(path) from None
 
 
 def _text_expr(col: pl.Expr, dtype: pl.DataType, fmt: FileFormat) -> pl.Expr:
