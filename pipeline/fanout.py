@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from pipeline.scoped import group_rows
+from pipeline.warehouse import pack_in_groups
 
 GROUP_LINES = 1_000_000  # billing lines per group of centres
 
@@ -50,16 +51,7 @@ def centre_groups(
     }
     unstored = (float("inf"), 0)  # centres with no billing line come last
     ordered = sorted(centres, key=lambda f: (stored.get(f, unstored)[0], f))
-    groups: list[list[str]] = [[]]
-    size = 0
-    for finess in ordered:
-        count = stored.get(finess, unstored)[1]
-        if groups[-1] and size + count > lines:
-            groups.append([])
-            size = 0
-        groups[-1].append(finess)
-        size += count
-    return [g for g in groups if g]
+    return pack_in_groups(((f, stored.get(f, unstored)[1]) for f in ordered), lines)
 
 
 def report_group(

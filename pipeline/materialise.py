@@ -29,7 +29,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from pipeline.warehouse import catalog, model_files, scalar
+from pipeline.warehouse import catalog, model_files, pack_in_groups, scalar
 
 GROUP_LINES = 500_000  # billing lines refreshed at once: about 250 MB of temporary tables
 # Models kept as views: line-level projections no report query reads.
@@ -281,15 +281,7 @@ def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[list[str]]:
         "where centre_finess in (select centre_finess from refresh_scopes) group by all) n "
         "using (centre_finess, year) group by all order by 1"
     ).fetchall()
-    groups: list[list[str]] = [[]]
-    size = 0
-    for finess, lines in sizes:
-        if groups[-1] and size + lines > GROUP_LINES:
-            groups.append([])
-            size = 0
-        groups[-1].append(finess)
-        size += lines
-    return [g for g in groups if g]
+    return pack_in_groups(sizes, GROUP_LINES)
 
 
 def _listed(values: Iterable[str]) -> str:

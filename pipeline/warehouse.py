@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -188,3 +189,20 @@ def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = No
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
     row = first_row(con, sql, params)
     return row[0] if row else None
+
+
+def pack_in_groups(sized: Iterable[tuple[str, int]], limit: int) -> list[list[str]]:
+    """Consecutive groups of ids whose sizes add up to about `limit` (one id at least).
+
+    Why one helper: the load's refresh and the federation report both bound their memory
+    by cutting centres into groups of about a given number of billing lines.
+    """
+    groups: list[list[str]] = [[]]
+    size = 0
+    for key, count in sized:
+        if groups[-1] and size + count > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(key)
+        size += count
+    return [g for g in groups if g]
