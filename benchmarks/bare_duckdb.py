@@ -20,7 +20,13 @@ from pathlib import Path
 
 import duckdb
 
-NGAP = Path(__file__).resolve().parent.parent / "pipeline" / "reference" / "ngap_reference.csv"
+NGAP = (
+    Path(__file__).resolve().parent.parent
+    / "pipeline"
+    / "core"
+    / "reference_data"
+    / "ngap_reference.csv"
+)
 TABLES = {"billing_lines": "billing", "patients": "patients", "episodes": "episodes"}
 
 AGGREGATES = """

@@ -2,7 +2,7 @@
 
 Why: the pipeline must be measured on a federation's volume (1M and 10M billing lines)
 with data that looks like the real thing, so every centre is a full run of the sample
-generator (`pipeline.samplegen`) with its own seed and FINESS: the same patient mix,
+generator (`data.samplegen`) with its own seed and FINESS: the same patient mix,
 care plans, night rounds, discharges and planted defects, centre after centre. Each
 centre is generated once into `benchmarks/data/centres/` (cached, two processes), then
 the extract is assembled by plain byte concatenation, cut at exactly the requested
@@ -87,7 +87,7 @@ def centre_dir(number: int) -> Path:
 
 def _generate_centre(number: int) -> int:
     """One centre's year, seeded by its number: byte-identical on every run."""
-    from pipeline.samplegen import generate_sample
+    from data.samplegen import generate_sample
 
     target = centre_dir(number)
     done = target / "done"

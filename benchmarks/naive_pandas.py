@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-NGAP = Path(__file__).resolve().parent.parent / "pipeline" / "reference" / "ngap_reference.csv"
+NGAP = (
+    Path(__file__).resolve().parent.parent
+    / "pipeline"
+    / "core"
+    / "reference_data"
+    / "ngap_reference.csv"
+)
 KEY = ["centre_finess", "invoice_id", "line_no"]
 IDS = {"centre_finess": str, "patient_id": str, "nurse_id": str, "episode_id": str}
 

@@ -34,7 +34,7 @@ from benchmarks.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
-CSI = [sys.executable, "-m", "pipeline.cli"]
+CSI = [sys.executable, "-m", "pipeline.cli.app"]
 CSI_SCRIPT = Path(sys.executable).parent / "csi"
 SIZES = {"1M": 1_000_000, "10M": 10_000_000}
 YEAR = "2025"

@@ -7,7 +7,7 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
-from pipeline.canonical import FINESS_PATTERN
+from pipeline.core.canonical import FINESS_PATTERN
 
 
 def finess() -> pa.Check:

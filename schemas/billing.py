@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipeline.canonical import STATUSES
+from pipeline.core.canonical import STATUSES
 from schemas import _checks as checks
 
 # What the warehouse stores (data-contract.md, "Bad input"): beyond, a value is refused

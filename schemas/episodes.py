@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipeline.canonical import DISCHARGE_CARE_TYPES, REASONS, REFERRAL_ORIGINS
+from pipeline.core.canonical import DISCHARGE_CARE_TYPES, REASONS, REFERRAL_ORIGINS
 from schemas import _checks as checks
 
 END_BEFORE_START = "la date de fin est antérieure à la date de début"

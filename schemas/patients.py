@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipeline.canonical import COMPLEMENTARIES, COVERAGES, OCCUPATIONS, SEXES
+from pipeline.core.canonical import COMPLEMENTARIES, COVERAGES, OCCUPATIONS, SEXES
 from schemas import _checks as checks
 
 Patients = pa.DataFrameSchema(

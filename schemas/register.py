@@ -26,8 +26,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pipeline.canonical import FINESS_PATTERN
-from pipeline.errors import Finding, InputError
+from pipeline.core.canonical import FINESS_PATTERN
+from pipeline.core.errors import Finding, InputError
 
 Role = Literal["nurse", "coordinator", "manager"]
 PartnerNature = Literal["hospital", "network", "had", "ssiad", "ehpad", "medico_social", "other"]

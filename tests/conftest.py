@@ -1,9 +1,11 @@
-"""Fixtures to build tiny hand-made extracts and load them into a real DuckDB file."""
+"""Fixtures: a private Prefect home, a real DuckDB file per test, the fuzz options.
+
+The extract builders live in `tests/support.py` (imported, not injected).
+"""
 
 from __future__ import annotations
 
 import atexit
-import csv
 import itertools
 import os
 import shutil
@@ -12,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from pipeline.canonical import TABLES
+from tests.support import (
+    FINESS,
+    make_extract,
+)
 
 # Prefect keeps its database under PREFECT_HOME: a home shared with another Prefect version
 # (an older venv, a developer's own server) fails with « Can't locate revision ». The tests
@@ -23,69 +27,6 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="csi-tests-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
-
-FINESS = "750000001"
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
-
-_BILLING_DEFAULTS = {
-    "centre_finess": FINESS,
-    "patient_id": "P1",
-    "act_code": "AMI",
-    "coefficient": "1",
-    "quantity": "1",
-    "status": "billed",
-}
-_PATIENT_DEFAULTS = {"centre_finess": FINESS, "birth_date": "1960-01-01"}
-_EPISODE_DEFAULTS = {"centre_finess": FINESS, "reason": "chronic"}
-
-
-def write_table(path: Path, table: str, rows: list[dict[str, Any]]) -> Path:
-    """Write canonical CSV rows; missing columns are left empty."""
-    columns = [c.name for c in TABLES[table]]
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return path
-
-
-def billing_rows(*rows: dict[str, Any], invoice: str = "F1") -> list[dict[str, Any]]:
-    """Fill defaults and number the lines of one invoice (line_no 1, 2, …)."""
-    counter = itertools.count(1)
-    return [
-        {**_BILLING_DEFAULTS, "invoice_id": invoice, "line_no": next(counter), **row}
-        for row in rows
-    ]
-
-
-def patient_rows(*rows: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{**_PATIENT_DEFAULTS, **row} for row in rows]
-
-
-def episode_rows(*rows: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{**_EPISODE_DEFAULTS, **row} for row in rows]
-
-
-def make_extract(
-    directory: Path,
-    billing: list[dict[str, Any]] | None = None,
-    patients: list[dict[str, Any]] | None = None,
-    episodes: list[dict[str, Any]] | None = None,
-    register: dict[str, Any] | None = None,
-) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    if billing is not None:
-        write_table(directory / "billing.csv", "billing", billing)
-    if patients is not None:
-        write_table(directory / "patients.csv", "patients", patients)
-    if episodes is not None:
-        write_table(directory / "episodes.csv", "episodes", episodes)
-    if register is not None:
-        (directory / "centre.yaml").write_text(
-            yaml.safe_dump(register, allow_unicode=True), encoding="utf-8"
-        )
-    return directory
 
 
 @pytest.fixture
@@ -96,9 +37,9 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 def build(tmp_path: Path, db: Path):
     """Load one or more hand-made extracts, then return the report of FINESS × year."""
-    from pipeline import steps
-    from pipeline.report import build_report
-    from pipeline.warehouse import connect
+    from pipeline.orchestrate import steps
+    from pipeline.report.build import build_report
+    from pipeline.warehouse.database import connect
 
     counter = itertools.count(1)
 

@@ -1,0 +1,1 @@
+"""The `csi` command line, in French."""

@@ -1,0 +1,778 @@
+"""`csi`: the command line of the centre's staff.
+
+Heavy libraries (polars, duckdb, prefect…) are imported inside the commands so that
+`csi --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pipeline.cli.french import speak_french
+from pipeline.orchestrate.schedule import MONTHLY_CRON
+
+speak_french()
+
+if TYPE_CHECKING:
+    from pipeline.report.verify import MissingInputs
+
+app = typer.Typer(
+    name="csi",
+    help=(
+        "Rapport d'activité annuel (annexe 3) d'un centre de santé infirmier, à partir des "
+        "exports de facturation et de soins. L'entrepôt est un fichier DuckDB : "
+        "data/warehouse.duckdb par défaut (option --db ou variable CSI_DB)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    subcommand_metavar="COMMANDE [ARGUMENTS]...",
+    rich_markup_mode="rich",
+)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="CSI_DB",
+        help="Fichier de l'entrepôt DuckDB (défaut : data/warehouse.duckdb).",
+        show_default=False,
+    ),
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Profil d'import : nom d'un profil fourni (canonical, …) ou chemin d'un fichier "
+        "YAML décrivant l'export de votre logiciel.",
+    ),
+]
+YearOption = Annotated[int, typer.Option("--year", help="Année civile du rapport (AAAA).")]
+OutOption = Annotated[
+    Path, typer.Option("--out", help="Dossier où écrire les rapports (un sous-dossier par centre).")
+]
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="Formats séparés par des virgules : json (données), html (page web), pdf "
+        "(document A4 à envoyer à la CPAM), xlsx (classeur, une feuille par section).",
+    ),
+]
+DEFAULT_FORMATS = "json,html,pdf,xlsx"
+FEDERATION_FIGURES = 5  # figures of each centre's line when many centres are reported
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from pipeline.render.write import FORMATS
+
+    chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        _fail(
+            f"Format inconnu : {', '.join(unknown) or '(aucun)'}. Formats : {', '.join(FORMATS)}."
+        )
+    return chosen
+
+
+def _print_summary(console, report: dict) -> None:
+    """A few figures of one report, to check at a glance before sending it."""
+    from rich.table import Table
+
+    from pipeline.core import labels
+    from pipeline.render.write import summary_rows
+
+    m, py = report["meta"], report.get("previous_year")
+    console.print(
+        f"\n[bold]{m['centre_name'] or 'Centre'}[/] · {m['year']} · FINESS {m['centre_finess']}",
+        soft_wrap=True,
+    )
+    table = Table()
+    table.add_column("")
+    table.add_column(str(m["year"]), justify="right")
+    if py:
+        table.add_column(str(py["year"]), justify="right", style="dim")
+        table.add_column("Évolution", justify="right")
+    for label, value, before, change in summary_rows(report):
+        table.add_row(label, value, *((before, change) if py else ()))
+    console.print(table)
+    if not py:
+        console.print(f"[dim]{labels.YOY['none']}[/]")
+
+
+def _written_reports(paths: list[str]) -> list[dict]:
+    """The reports a flow wrote, read back from their JSON files (for the summaries)."""
+    return [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths if p.endswith(".json")]
+
+
+def _print_federation(console, reports: list[dict]) -> None:
+    """One line per centre: with hundreds of centres, a summary each would fill screens."""
+    from rich.table import Table
+
+    from pipeline.render.write import summary_rows
+
+    rows = [summary_rows(report)[:FEDERATION_FIGURES] for report in reports]
+    table = Table(title=f"{len(reports)} centres · {reports[0]['meta']['year']}")
+    table.add_column("FINESS")
+    table.add_column("Centre")
+    for label, *_ in rows[0]:
+        table.add_column(label, justify="right")
+    for report, figures in zip(reports, rows, strict=True):
+        meta = report["meta"]
+        values = [value for _, value, *_ in figures]
+        table.add_row(meta["centre_finess"], meta["centre_name"] or "", *values)
+    console.print(table)
+
+
+def _print_reports(console, reports: list[dict], paths: list, started: float | None) -> None:
+    """A summary per centre and every file written; for many centres, a table and a count."""
+    if len(reports) <= 3:
+        for report in reports:
+            _print_summary(console, report)
+        _print_written(console, paths, started)
+        return
+    _print_federation(console, reports)
+    folders = sorted({str(Path(p).parent.parent.parent) for p in paths})
+    console.print(
+        f"Écrit : {len(paths)} fichiers, un dossier par centre sous {', '.join(folders)}",
+        markup=False,
+        soft_wrap=True,
+    )
+    _print_written(console, [], started)
+
+
+def _print_written(console, paths, started: float | None = None) -> None:
+    import time
+
+    for path in paths:
+        console.print(f"Écrit : {path}", markup=False, soft_wrap=True)
+    if started is not None:
+        console.print(f"[dim]Terminé en {time.perf_counter() - started:.1f} s.[/]")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    _console(stderr=True).print(f"[bold red]Erreur :[/] {message}")
+    raise typer.Exit(code)
+
+
+def _refuse(error, extract_dir: Path, db: Path | None) -> None:
+    """Print why the extract was refused (as Prefect's logs do, `steps.refusal_lines`).
+
+    The rejection folder is written here, unless the flow's task wrote it already.
+    """
+    from pipeline.orchestrate.steps import refusal_lines, write_rejection
+
+    folder = getattr(error, "rejection_folder", None) or write_rejection(error, extract_dir, db)
+    console = _console(stderr=True)
+    first, *rest = refusal_lines(error, folder)
+    console.print(f"[bold red]{first}[/]")
+    for line in rest:
+        console.print(line, markup=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    extract_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Dossier de l'extraction (billing*, patients*, episodes*, centre*.yaml)."
+        ),
+    ],
+    db: DbOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Valider puis charger une extraction dans l'entrepôt (tout ou rien).
+
+    Une extraction qui repète des lignes déjà chargées les remplace (la plus récente
+    l'emporte) ; recharger la même extraction ne change rien.
+    """
+    from pipeline.core.errors import InputError, UsageError
+    from pipeline.orchestrate.steps import ingest as run_ingest
+
+    try:
+        summary = run_ingest(extract_dir, db, profile)
+    except InputError as error:
+        _refuse(error, extract_dir, db)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    _console().print(
+        f"Chargement n° {summary.load_id} : {summary.rows_read} lignes lues, "
+        f"{summary.rows_inserted} ajoutées, {summary.rows_replaced} remplacées, "
+        f"{summary.rows_unchanged} inchangées."
+    )
+
+
+@app.command()
+def report(
+    year: YearOption,
+    centre: Annotated[
+        str | None,
+        typer.Option(
+            "--centre", help="FINESS du centre (défaut : tous les centres de l'entrepôt)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    out: OutOption = Path("reports"),
+    format: FormatOption = DEFAULT_FORMATS,
+    as_of: Annotated[
+        int | None,
+        typer.Option(
+            "--as-of",
+            help="Numéro de chargement : régénérer le rapport tel que l'entrepôt était "
+            "juste après ce chargement (table loads).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Groupes de centres calculés en parallèle (défaut : un par cœur).",
+            show_default=False,
+        ),
+    ] = None,
+    runner: Annotated[
+        str,
+        typer.Option(
+            "--runner",
+            help="direct (le plus rapide), prefect (flux Prefect, tâches en parallèle "
+            "sur cette machine) ou dask (flux Prefect sur une grappe Dask : locale, "
+            "ou celle de --dask-address).",
+        ),
+    ] = "direct",
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            help="Ordonnanceur Dask (tcp://hôte:8786) ; implique --runner dask. Les "
+            "machines de la grappe doivent voir l'entrepôt et --out aux mêmes chemins.",
+        ),
+    ] = None,
+) -> None:
+    """Écrire le rapport annuel : DOSSIER/<finess>/<année>/annexe3.json, .html, .pdf, .xlsx"""
+    import time
+
+    from pipeline.core.errors import UsageError
+    from pipeline.orchestrate.steps import report as run_report
+
+    formats, started, reports = _formats(format), time.perf_counter(), []
+    runner = "dask" if dask_address else runner.strip().lower()
+    if runner not in ("direct", "prefect", "dask"):
+        _fail(f"Exécuteur inconnu : {runner}. Choix : direct, prefect, dask.")
+    if runner != "direct":
+        if as_of is not None:
+            _fail("--as-of ne s'utilise qu'avec --runner direct.")
+        paths = _report_through_prefect(
+            runner, dask_address, workers, year, centre, db, out, formats
+        )
+        _print_reports(_console(), _written_reports(paths), paths, started)
+        return
+    console = _console()
+    try:
+        with _console(stderr=True).status("Ouverture de l'entrepôt…") as status:
+            paths = run_report(
+                year,
+                centre,
+                db,
+                out,
+                formats,
+                as_of,
+                progress=status.update,
+                on_report=reports.append,
+                workers=workers,
+            )
+    except UsageError as error:
+        _fail(str(error))
+    _print_reports(console, reports, paths, started)
+
+
+def _report_through_prefect(
+    runner: str,
+    address: str | None,
+    workers: int | None,
+    year: int,
+    centre: str | None,
+    db: Path | None,
+    out: Path,
+    formats: tuple[str, ...],
+) -> list[str]:
+    """The annual report flow on Prefect's thread pool or on a Dask cluster."""
+    from pipeline.core.errors import UsageError
+    from pipeline.orchestrate.steps import report_plan
+
+    try:  # refused before the flow starts: Prefect would log the refusal as a traceback
+        report_plan(year, centre, db)
+    except UsageError as error:
+        _fail(str(error))
+    try:
+        from pipeline.orchestrate.flows import dask_report_flow, threads_report_flow
+
+        if runner == "dask":
+            flow = dask_report_flow(address, workers)
+        else:
+            flow = threads_report_flow(workers)
+        return flow(year, centre, str(db) if db else None, str(out), formats)
+    except ImportError as error:  # the cluster is an extra ("\[": a bracket, for rich)
+        _fail(
+            f"Exécuteur {runner} indisponible ({error.name} manquant) : "
+            "pip install 'csi\\[cluster]'"
+        )
+    except UsageError as error:
+        _fail(str(error))
+    except RuntimeError as error:  # e.g. Prefect's temporary server did not start
+        _fail(f"exécution par {runner} impossible : {' '.join(str(error).split())}")
+
+
+@app.command()
+def run(
+    extract_dir: Annotated[Path, typer.Argument(help="Dossier de l'extraction à charger.")],
+    year: YearOption,
+    db: DbOption = None,
+    profile: ProfileOption = None,
+    out: OutOption = Path("reports"),
+    format: FormatOption = DEFAULT_FORMATS,
+) -> None:
+    """Charger l'extraction puis produire le rapport, en un seul flux Prefect."""
+    import time
+
+    from pipeline.core.errors import InputError, UsageError
+
+    formats, started = _formats(format), time.perf_counter()
+    try:
+        from pipeline.orchestrate.flows import load_message, monthly_flow
+
+        with _expected_errors_off_the_terminal():
+            result = monthly_flow(
+                str(extract_dir), year, str(db) if db else None, profile, str(out), formats
+            )
+    except InputError as error:
+        _refuse(error, extract_dir, db)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    _console().print(load_message(result["load"], str(extract_dir)), markup=False)
+    _print_reports(_console(), _written_reports(result["reports"]), result["reports"], started)
+
+
+@contextlib.contextmanager
+def _expected_errors_off_the_terminal() -> Iterator[None]:
+    """While `csi run` runs its flow, Prefect's console does not print expected errors.
+
+    The flow logs a refusal once, in French (`flows.ExpectedErrorFilter` marks the
+    record); `csi run` prints that very message itself, as `csi ingest` does, so the
+    console would say it twice. The records still reach Prefect's API.
+    """
+    import logging
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not getattr(record, "csi_expected", False)
+
+    root = logging.getLogger()
+    consoles = [h for h in root.handlers if isinstance(h, logging.StreamHandler)]
+    for handler in consoles:
+        handler.addFilter(keep)
+    try:
+        yield
+    finally:
+        for handler in consoles:
+            handler.removeFilter(keep)
+
+
+@app.command()
+def serve(
+    extract_dir: Annotated[
+        Path, typer.Argument(help="Dossier où le logiciel dépose l'extraction du mois.")
+    ],
+    db: DbOption = None,
+    profile: ProfileOption = None,
+    out: OutOption = Path("reports"),
+    cron: Annotated[
+        str, typer.Option(help="Planification cron, à l'heure de Paris (défaut : le 1er à 6 h).")
+    ] = MONTHLY_CRON,
+) -> None:
+    """Enregistrer le traitement mensuel (le 1er du mois) auprès d'un serveur Prefect.
+
+    Pour les centres qui font tourner un serveur Prefect ou Prefect Cloud
+    (PREFECT_API_URL) ; la commande reste active et exécute les traitements planifiés.
+    Chaque traitement rend compte de l'année du mois écoulé (le 1er janvier : l'année
+    précédente). Voir docs/planification.md.
+    """
+    import os
+
+    # The runs' own lines (load, report written) are INFO: show them in the UI and the
+    # service's journal, unless the user chose a level.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL
+
+    from pipeline.orchestrate.schedule import monthly_deployment
+
+    if not PREFECT_API_URL.value():
+        _console(stderr=True).print(
+            "[bold yellow]Attention :[/] PREFECT_API_URL n'est pas défini : le planning vivra "
+            "dans un serveur Prefect temporaire, perdu à l'arrêt de la commande. Démarrez "
+            "« prefect server start » et définissez PREFECT_API_URL (docs/planification.md)."
+        )
+
+    prefect_serve(monthly_deployment(extract_dir, db, profile, out, cron))
+
+
+@app.command()
+def verify(
+    report_json: Annotated[Path, typer.Argument(help="Le fichier annexe3.json à vérifier.")],
+    db: DbOption = None,
+) -> None:
+    """Recalculer un rapport JSON depuis l'entrepôt et dire s'il est toujours exact.
+
+    Le rapport est recalculé tel que l'entrepôt était après le chargement qu'il cite
+    (meta.as_of_load) : les chargements postérieurs ne changent pas le verdict.
+    """
+    from pipeline.core.errors import UsageError
+    from pipeline.orchestrate.steps import verify as run_verify
+    from pipeline.report.verify import MissingInputs
+
+    console = _console()
+
+    def found(count: int) -> None:
+        console.print(
+            f"Fichiers sources : les {count} fichier(s) cité(s) par le rapport sont dans "
+            "l'entrepôt (mêmes noms, mêmes SHA-256).",
+            soft_wrap=True,
+        )
+
+    try:
+        diffs = run_verify(report_json, db, on_inputs=found)
+    except MissingInputs as error:
+        _print_missing_inputs(error)
+    except UsageError as error:
+        _fail(str(error))
+    if not diffs:
+        console.print("[green]Conforme[/] : tous les chiffres sont retrouvés à l'identique.")
+        return
+    console.print(f"[red]Différences[/] ({len(diffs)}) — attendu → recalculé :")
+    for line in diffs[:100]:
+        console.print(f"  {line}", markup=False)
+    raise typer.Exit(1)
+
+
+def _print_missing_inputs(error: MissingInputs) -> None:
+    """The input files the report cites and this warehouse lacks, then exit 1 (no diff)."""
+    console = _console(stderr=True)
+    console.print(f"[bold red]Entrepôt différent :[/] {error}", soft_wrap=True)
+    console.print("Fichiers absents de l'entrepôt (nom, SHA-256) :")
+    for item in error.missing:
+        console.print(f"  • {item.get('file')}  {item.get('sha256')}", markup=False, soft_wrap=True)
+    console.print(
+        "Vérifiez le rapport avec l'entrepôt qui l'a produit (--db), ou chargez ces fichiers.",
+        soft_wrap=True,
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def snapshot(
+    destination: Annotated[Path, typer.Argument(help="Fichier DuckDB à créer (la copie).")],
+    db: DbOption = None,
+) -> None:
+    """Copier l'entrepôt dans un autre fichier, pour l'analyser sans gêner les chargements.
+
+    La copie est cohérente (prise entre deux chargements) et contient tables et vues.
+    """
+    from pipeline.core.errors import UsageError
+    from pipeline.orchestrate.steps import snapshot as run_snapshot
+
+    try:
+        run_snapshot(destination, db)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    _console().print(f"Copie écrite : {destination}", markup=False)
+
+
+OUTCOMES_FR = {"loaded": "chargé", "unchanged": "inchangé"}
+
+
+@app.command()
+def loads(db: DbOption = None) -> None:
+    """Lister les chargements, du plus récent au plus ancien (numéros pour --as-of)."""
+    from rich.table import Table
+
+    from pipeline.core.errors import UsageError
+    from pipeline.orchestrate.steps import list_loads
+
+    try:
+        rows = list_loads(db)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    if not rows:
+        _console().print("Aucun chargement enregistré dans cet entrepôt.")
+        return
+    table = Table(
+        "N°",
+        "Date",
+        "Dossier",
+        "Profil",
+        "Lues",
+        "Ajoutées",
+        "Remplacées",
+        "Inchangées",
+        "Résultat",
+    )
+    for row in rows:
+        table.add_row(
+            str(row["load_id"]),
+            row["started_at"].strftime("%d/%m/%Y %H:%M"),
+            row["extract_dir"] or "",
+            row["profile"] or "",
+            *(
+                f"{row[key] or 0:,}".replace(",", "\u202f")
+                for key in ("rows_read", "rows_inserted", "rows_replaced", "rows_unchanged")
+            ),
+            OUTCOMES_FR.get(row["outcome"], row["outcome"] or ""),
+        )
+    _console().print(table)
+
+
+HARLEQUIN_HINT = (
+    "harlequin (l'éditeur SQL en terminal) n'est pas installé. Installez-le avec "
+    "« pip install '.\\[sql]' » depuis le dossier de csi, ou posez une requête : "
+    'csi sql "select count(*) from billing_lines".'
+)
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="Requête SQL à exécuter (lecture seule). Sans requête : ouvre harlequin, "
+            "l'éditeur SQL en terminal, s'il est installé.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Interroger l'entrepôt en SQL, en lecture seule (pas besoin du client DuckDB)."""
+    from pipeline.core.errors import UsageError
+    from pipeline.warehouse.database import database_path
+
+    if query is None:
+        _open_harlequin(database_path(db))
+        return
+    from pipeline.orchestrate.steps import query as run_query
+
+    try:
+        columns, rows, cut = run_query(query, db)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    _print_query_result(columns, rows, cut)
+
+
+def _print_query_result(columns: list[str], rows: list[tuple], cut: bool) -> None:
+    """The rows as a table, figures right-aligned; a statement without rows says so."""
+    from rich.table import Table
+
+    from pipeline.orchestrate.steps import SQL_ROWS_SHOWN
+
+    console = _console()
+    if not columns:
+        console.print("Requête exécutée (aucun résultat à afficher).")
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    shown = f"{len(rows)} ligne{'s' if len(rows) > 1 else ''}"
+    if cut:
+        shown = f"{SQL_ROWS_SHOWN} premières lignes affichées (ajoutez « limit » ou agrégez)"
+    console.print(f"[dim]{shown}.[/]")
+
+
+def _open_harlequin(path: Path) -> None:
+    """Start harlequin read-only on the warehouse, or say how to install it.
+
+    The optional extra `csi[sql]` installs it next to csi: its DuckDB is the one that
+    wrote the warehouse, where a DuckDB CLI from elsewhere may not read its storage.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    if not path.exists():
+        _fail(
+            f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest ».",
+            code=1,
+        )
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    harlequin = shutil.which("harlequin", path=search)
+    if harlequin is None:
+        _fail(HARLEQUIN_HINT, code=1)
+    completed = subprocess.run(  # our own argument list, no shell
+        [harlequin, "--adapter", "duckdb", "--read-only", str(path)], check=False
+    )
+    raise typer.Exit(completed.returncode)
+
+
+profile_app = typer.Typer(help="Profils d'import : décrire l'export de votre logiciel.")
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("check")
+def profile_check(
+    extract_dir: Annotated[Path, typer.Argument(help="Dossier de l'extraction à examiner.")],
+    profile: ProfileOption = None,
+) -> None:
+    """Dire, avant tout chargement, quels fichiers, colonnes et valeurs le profil sait lire.
+
+    Chaque fichier du dossier est listé avec la table dont il suit le motif, ou « ignoré ».
+    """
+    from pipeline.core.errors import InputError
+    from pipeline.extract.profile_check import check_extract, list_files
+    from pipeline.extract.profiles import load_profile
+
+    if not extract_dir.is_dir():
+        _fail(f"Dossier d'extraction introuvable : {extract_dir}", code=1)
+    try:
+        profile_def = load_profile(profile)
+        listed = list_files(extract_dir, profile_def)
+        checks = check_extract(extract_dir, profile_def)
+    except InputError as error:
+        _console(stderr=True).print("[bold red]Erreur :[/]")
+        _console(stderr=True).print(error.describe(), markup=False)
+        raise typer.Exit(1) from None
+    console = _console()
+    _print_file_list(console, extract_dir, listed)
+    if not checks:
+        _fail(f"Aucun fichier de {extract_dir} ne correspond aux motifs du profil.", code=1)
+    for check in checks:
+        _print_file_check(console, check)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def _print_file_list(console, extract_dir: Path, listed: list[tuple[str, str]]) -> None:
+    """Every file of the extract and what reads it: a table, the register, or nothing."""
+    console.print(f"Fichiers de {extract_dir} ({len(listed)}) :", markup=False, soft_wrap=True)
+    width = max((len(name) for name, _ in listed), default=0)
+    for name, role in listed:
+        console.print(f"  {name:<{width}}  → {role}", markup=False, soft_wrap=True)
+
+
+def _print_file_check(console, check) -> None:
+    """What the profile reads in one file: columns, defaults, misses, unknown values."""
+    mark = "[green]OK[/]" if check.ok else "[red]À corriger[/]"
+    console.print(f"\n[bold]{check.file}[/] ({check.table}, {check.rows} lignes) : {mark}")
+    if check.error:
+        console.print(f"  {check.error}", markup=False)
+    for canonical, header in check.mapped.items():
+        console.print(f"  {canonical:<24} ← « {header} »", markup=False)
+    for text in check.defaulted:
+        console.print(f"  {text:<24} (valeur par défaut)", markup=False)
+    for text in check.missing:
+        console.print(f"  [red]manquante[/] : {text}")
+    if check.missing:
+        console.print(
+            "  En-têtes du fichier : " + ", ".join([*check.mapped.values(), *check.unused_headers]),
+            markup=False,
+        )
+    elif check.unused_headers:
+        console.print(f"  En-têtes ignorés : {', '.join(check.unused_headers)}", markup=False)
+    for header, values in check.unmapped_values.items():
+        console.print(f"  [red]valeurs non prévues[/] dans « {header} » : {', '.join(values)}")
+
+
+register_app = typer.Typer(
+    help="Registre du centre (centre_AAAA.yaml) : préparer le fichier de l'année, le vérifier.",
+    no_args_is_help=True,
+    subcommand_metavar="COMMANDE [ARGUMENTS]...",
+)
+app.add_typer(register_app, name="register")
+
+
+@register_app.command("template")
+def register_template(
+    centre: Annotated[str, typer.Option("--centre", help="N° FINESS du centre (9 caractères).")],
+    year: Annotated[int, typer.Option("--year", help="Année que le registre décrit (AAAA).")],
+    db: DbOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Fichier à écrire (défaut : centre_AAAA.yaml dans le dossier courant) ; "
+            "un fichier existant n'est jamais remplacé.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Écrire un registre à remplir, chaque rubrique expliquée en commentaire.
+
+    Il reprend le registre de l'année précédente s'il est dans l'entrepôt (sans les
+    dates propres à l'année) et les infirmières vues dans la facturation de l'année.
+    """
+    from pipeline.cli.register_template import write_template
+    from pipeline.core.errors import UsageError
+
+    try:
+        written = write_template(centre, year, db, out)
+    except UsageError as error:
+        _fail(str(error), code=1)
+    console = _console()
+    console.print(f"Écrit : {written}", markup=False, soft_wrap=True)
+    console.print(
+        f"Complétez-le, puis vérifiez-le : csi register check {written}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@register_app.command("check")
+def register_check(
+    file: Annotated[
+        Path, typer.Argument(help="Registre à vérifier (centre_AAAA.yaml).", metavar="FICHIER")
+    ],
+) -> None:
+    """Vérifier un registre seul, avec les messages du chargement, sans rien charger."""
+    from pipeline.cli.register_template import register_summary
+    from pipeline.core.errors import InputError
+    from schemas.register import load_register
+
+    if file.is_dir():
+        _fail(f"{file} est un dossier : donnez le fichier du registre (centre_AAAA.yaml).", code=1)
+    if not file.is_file():
+        _fail(f"Registre introuvable : {file}", code=1)
+    try:
+        register = load_register(file)
+    except InputError as error:
+        _console(stderr=True).print("[bold red]Erreur :[/]")
+        _console(stderr=True).print(error.describe(), markup=False)
+        raise typer.Exit(1) from None
+    console = _console()
+    console.print(
+        f"Registre conforme : {file} (centre {register.finess}, année {register.year})",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(register_summary(register), markup=False, soft_wrap=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _console(stderr=True).print("Interrompu : l'entrepôt est resté dans son état précédent.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

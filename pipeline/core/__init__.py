@@ -1,0 +1,1 @@
+"""Facts every stage shares: errors, the canonical layout, labels, reference tables."""

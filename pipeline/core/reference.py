@@ -1,0 +1,155 @@
+"""Reference data loaded into the warehouse: the NGAP fee schedule and public holidays.
+
+Both are versioned with the package (the NGAP table as a CSV, holidays through the
+pinned `holidays` library), so that a report regenerated later reads the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from typing import TYPE_CHECKING
+
+import duckdb
+import holidays
+
+if TYPE_CHECKING:  # polars takes half a second to import: readers of reports never need it
+    import polars as pl
+
+from pipeline.core.resources import reference_file
+
+NGAP_FILE = "ngap_reference.csv"
+HOLIDAY_YEARS = range(2000, 2041)
+# Departments whose centres also observe Good Friday and 26 December.
+ALSACE_MOSELLE = ("57", "67", "68")
+# Overseas departments (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte): FINESS 97….
+OVERSEAS_PREFIXES = ("97",)
+NGAP_ZONES = ("metropole", "dom")
+_SAME_AS_METROPOLE = "; valeur métropolitaine (pas de valeur propre à la zone)"
+
+
+def ngap_zone(finess: str) -> str:
+    """The NGAP zone whose values apply to a centre: `dom` overseas, else `metropole`."""
+    return "dom" if finess.startswith(OVERSEAS_PREFIXES) else "metropole"
+
+
+def _ngap_file_frame() -> pl.DataFrame:
+    import polars as pl
+
+    return pl.read_csv(
+        reference_file(NGAP_FILE),
+        schema_overrides={
+            "snds_code": pl.String,
+            "value_eur": pl.Float64,
+            "coefficients": pl.String,
+            "b2_aliases": pl.String,
+        },
+        try_parse_dates=True,
+    )
+
+
+def ngap_frame() -> pl.DataFrame:
+    """The NGAP table, one row per code × zone × validity period, every zone complete.
+
+    The file lists overseas rows only where the value differs; every other code has its
+    metropolitan value there, so those rows are copied into the zone here, and the
+    amount check is a plain join on the centre's zone.
+    """
+    import polars as pl
+
+    table = _ngap_file_frame()
+    metropole = table.filter(pl.col("zone") == "metropole")
+    copies = [
+        metropole.filter(
+            ~pl.col("code").is_in(
+                table.filter(pl.col("zone") == zone).get_column("code").unique().to_list()
+            )
+        ).with_columns(
+            pl.lit(zone).alias("zone"), (pl.col("source") + _SAME_AS_METROPOLE).alias("source")
+        )
+        for zone in NGAP_ZONES
+        if zone != "metropole"
+    ]
+    return pl.concat([table, *copies]).sort("code", "zone", "valid_from")
+
+
+@functools.cache
+def b2_aliases() -> dict[str, str]:
+    """Codes billing software writes (SESAM-Vitale B2 keys) → the NGAP code they stand for.
+
+    `IFA` is how B2 writes the IFD, `IKP` the plain IK: read at ingest as those codes,
+    so that section 3 and the amount checks know them.
+    """
+    import polars as pl
+
+    aliases: dict[str, str] = {}
+    listed = _ngap_file_frame().filter(pl.col("b2_aliases").is_not_null())
+    for code, keys in listed.select("code", "b2_aliases").unique().iter_rows():
+        aliases.update({key.strip(): code for key in keys.split(";") if key.strip()})
+    return aliases
+
+
+def holiday_frame() -> pl.DataFrame:
+    """French public holidays, metropolitan and Alsace-Moselle, for the supported years."""
+    import polars as pl
+
+    rows: list[tuple[dt.date, str, str]] = []
+    years = list(HOLIDAY_YEARS)
+    for zone, calendar in (
+        ("metropole", holidays.France(years=years, language="fr")),
+        ("alsace_moselle", holidays.France(subdiv="57", years=years, language="fr")),
+    ):
+        rows += [(day, zone, name) for day, name in sorted(calendar.items())]
+    return pl.DataFrame(
+        rows,
+        schema={"holiday_date": pl.Date, "zone": pl.String, "holiday_name": pl.String},
+        orient="row",
+    )
+
+
+def holiday_zone(finess: str) -> str:
+    return "alsace_moselle" if finess[:2] in ALSACE_MOSELLE else "metropole"
+
+
+def reference_stamp() -> str:
+    """What the reference tables are built from: the NGAP file, the holidays version, the years."""
+    ngap = hashlib.sha256(reference_file(NGAP_FILE).read_bytes()).hexdigest()
+    return f"ngap={ngap};holidays={holidays.__version__};years={HOLIDAY_YEARS}"
+
+
+def _is_current(con: duckdb.DuckDBPyConnection, stamp: str) -> bool:
+    listed = con.execute(
+        "select table_name from duckdb_tables() "
+        "where database_name = current_database() and schema_name = 'main'"
+    ).fetchall()
+    tables = {r[0] for r in listed}
+    if not {"reference_stamp", "ngap_reference", "public_holidays"} <= tables:
+        return False
+    return con.execute("select stamp from reference_stamp").fetchall() == [(stamp,)]
+
+
+def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the reference tables with the package's versions, unless already current.
+
+    Tables are recreated rather than emptied so that a newer package can add columns
+    to a warehouse written by an older one; the SQL models are recreated afterwards.
+    The stamp spares every report the half second the holiday calendar takes to build.
+    """
+    stamp = reference_stamp()
+    if _is_current(con, stamp):
+        return
+    con.register("ngap_frame", ngap_frame())
+    con.register("holiday_frame", holiday_frame())
+    con.execute(
+        "create or replace table ngap_reference as select code, label, family, zone, "
+        "value_eur::decimal(8, 2) as value_eur, unit, "
+        "case when coefficients is null then null "
+        "else list_transform(string_split(coefficients, ';'), lambda c: c::decimal(8, 2)) end "
+        "as coefficients, valid_from, valid_to, snds_code, b2_aliases, source, to_verify "
+        "from ngap_frame"
+    )
+    con.execute("create or replace table public_holidays as select * from holiday_frame")
+    con.execute("create or replace table reference_stamp as select ? as stamp", [stamp])
+    con.unregister("ngap_frame")
+    con.unregister("holiday_frame")

@@ -1,0 +1,1 @@
+"""Reading and checking an extract: readers, profiles, coercion, validation, NIR pseudonyms."""

@@ -1,0 +1,1 @@
+"""Loading a checked extract into the warehouse, in one transaction."""

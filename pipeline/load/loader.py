@@ -1,0 +1,520 @@
+"""Load a validated extract into the warehouse: one transaction, replays applied.
+
+The identity of a row is its key (`canonical.KEYS`). A row whose key is new is
+inserted; a row whose key exists with different content replaces it (the latest
+extract wins, status changes included); a row identical to the stored one is left
+alone, so loading the same extract twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline import __version__
+from pipeline.core.canonical import KEYS, TABLES
+from pipeline.core.errors import Finding, InputError
+from pipeline.extract.folder import Extract
+from pipeline.extract.pseudonym import Keyring, StoredKey
+from pipeline.extract.readers import FILE, ROW
+from pipeline.extract.staging import remove_stale, staging_folder
+from pipeline.extract.validate import MAX_FINDINGS
+from pipeline.warehouse.database import first_row, scalar
+from pipeline.warehouse.materialise import refresh_load
+from pipeline.warehouse.schema import initialise
+
+WAREHOUSE_TABLES = {"billing": "billing_lines", "patients": "patients", "episodes": "episodes"}
+STAGE_ROW_GROUP = 122_880  # rows per row group of a staged batch: DuckDB reads them in parallel
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    load_id: int
+    rows_read: int
+    rows_inserted: int
+    rows_replaced: int
+    rows_unchanged: int
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns where table_name = ?",
+        [table],
+    ).fetchall()
+    return dict(rows)
+
+
+def _typed_columns(con: duckdb.DuckDBPyConnection, table: str, cast: str = "cast") -> str:
+    types = _column_types(con, WAREHOUSE_TABLES[table])
+    return ", ".join(f"{cast}({c.name} as {types[c.name]}) as {c.name}" for c in TABLES[table])
+
+
+def _staged_rows(con: duckdb.DuckDBPyConnection, table: str, cast: str = "cast") -> str:
+    """`staged_frame` in warehouse types with its origin, as one select."""
+    return f"select {_typed_columns(con, table, cast)}, source_file, source_row from staged_frame"
+
+
+def _same_content(table: str) -> str:
+    """True when stored row `t` and staged row `s` (same key) hold the same values.
+
+    Column by column, NULL equal to NULL, in warehouse types (a decimal compares by
+    value). Cheaper than a stored fingerprint: building one meant writing every value
+    of every row as text, for a comparison only replayed rows need.
+    """
+    keys = set(KEYS[table])
+    return " and ".join(
+        f"t.{c.name} is not distinct from s.{c.name}" for c in TABLES[table] if c.name not in keys
+    )
+
+
+def write_batch(frame: pl.DataFrame, path: Path) -> Path:
+    """Write a checked batch as the Parquet file the loader reads (origin columns renamed)."""
+    frame.rename({FILE: "source_file", ROW: "source_row"}).write_parquet(
+        path, compression="uncompressed", statistics=False, row_group_size=STAGE_ROW_GROUP
+    )
+    return path
+
+
+@contextmanager
+def _staged_view(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
+    """A written batch as the view `staged_frame`.
+
+    Why a file rather than a registered frame: DuckDB keeps the memory of Arrow rows
+    appended in a transaction until it ends, so a 10M-line load would grow by
+    gigabytes; rows it reads itself are written out and freed batch after batch.
+    """
+    con.execute(f"create or replace temp view staged_frame as select * from '{path}'")
+    try:
+        yield
+    finally:
+        con.execute("drop view if exists staged_frame")
+
+
+def _stage_staged(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """`staged_frame` as `stage_<table>`: warehouse types and origin, typed once."""
+    con.execute(f"create or replace temp table stage_{table} as {_staged_rows(con, table)}")
+
+
+def _stage_keys(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Keep only the keys of `staged_frame` (a refused extract), to report its duplicates."""
+    keys = ", ".join(KEYS[table])
+    con.execute(
+        f"insert into refused_keys_{table} select {keys}, source_file, source_row "
+        f"from ({_staged_rows(con, table, 'try_cast')})"
+    )
+
+
+def _key_tables(con: duckdb.DuckDBPyConnection, table: str, fresh: bool = False) -> None:
+    """The load's key tables: rows found unchanged, keys of a refused extract's rows."""
+    target = WAREHOUSE_TABLES[table]
+    keys = ", ".join(KEYS[table])
+    create = "create or replace temp table" if fresh else "create temp table if not exists"
+    for name in (f"unchanged_{table}", f"refused_keys_{table}"):
+        con.execute(
+            f"{create} {name} as select {keys}, source_file, source_row from {target} with no data"
+        )
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> tuple[int, int, int]:
+    """Apply `stage_<table>` to the warehouse: insert, replace or leave alone.
+
+    The stage is matched against the rows that existed before this load only (rows of
+    earlier batches of the same load can only match through a duplicate, which the
+    extract-wide check reports and which refuses the whole load).
+    """
+    target = WAREHOUSE_TABLES[table]
+    keys = KEYS[table]
+    on = " and ".join(f"t.{k} = s.{k}" for k in keys)
+    _key_tables(con, table)
+    con.execute(
+        f"create or replace temp table matched_{table} as "
+        f"select t.rowid as target_row, {', '.join(f's.{k}' for k in keys)}, "
+        f"s.source_file, s.source_row, {_same_content(table)} as unchanged "
+        f"from {target} t join stage_{table} s on {on} where t.load_id <> {load_id}"
+    )
+    replaced, unchanged = first_row(
+        con,
+        f"select count(*) filter (where not unchanged), count(*) filter (where unchanged) "
+        f"from matched_{table}",
+    )
+    if replaced:
+        stale = f"(select target_row from matched_{table} where not unchanged)"
+        con.execute(
+            f"insert into {target}_history select t.*, {load_id}::bigint as replaced_by_load "
+            f"from {target} t where t.rowid in {stale}"
+        )
+        con.execute(f"delete from {target} where rowid in {stale}")
+    if unchanged:
+        con.execute(
+            f"insert into unchanged_{table} select {', '.join(keys)}, source_file, source_row "
+            f"from matched_{table} where unchanged"
+        )
+        source = (
+            f"stage_{table} s anti join (select source_file, source_row from matched_{table} "
+            "where unchanged) u using (source_file, source_row)"
+        )
+    else:
+        source = f"stage_{table} s"
+    inserted = scalar(
+        con, f"insert into {target} by name select s.*, {load_id}::bigint as load_id from {source}"
+    )
+    return inserted - replaced, replaced, unchanged
+
+
+def _duplicates(
+    con: duckdb.DuckDBPyConnection, table: str, load_id: int, order: dict[str, int]
+) -> list[tuple[str, int]]:
+    """Rows of the extract whose key another row of the extract also has (first 200).
+
+    Over the whole extract, batches and files together: the rows this load wrote, the
+    rows it found unchanged and, for a refused extract, the keys it kept. Equal 64-bit
+    hashes of the key, found by sorting them (cheaper than grouping 10M keys), narrow
+    the candidates; the keys themselves decide.
+    """
+    keys = ", ".join(KEYS[table])
+    con.register(
+        "file_order",
+        pl.DataFrame(
+            {"source_file": list(order), "file_order": list(order.values())},
+            schema={"source_file": pl.String, "file_order": pl.Int64},
+        ),
+    )
+    extract_keys = (
+        f"select {keys}, source_file, source_row from {WAREHOUSE_TABLES[table]} "
+        f"where load_id = {load_id} "
+        f"union all select * from unchanged_{table} union all select * from refused_keys_{table}"
+    )
+    rows = con.execute(
+        f"""with candidates as (
+                select distinct key_hash from (
+                    select key_hash, lag(key_hash) over (order by key_hash) as previous
+                    from (select hash({keys}) as key_hash from ({extract_keys}))
+                ) where key_hash = previous
+            )
+            select k.source_file, k.source_row
+            from ({extract_keys}) k
+            left join file_order o using (source_file)
+            where hash({keys}) in (select key_hash from candidates)
+            qualify count(*) over (partition by {keys}) > 1
+            order by o.file_order, k.source_row
+            limit {MAX_FINDINGS}"""
+    ).fetchall()
+    con.unregister("file_order")
+    return [(str(f), int(r)) for f, r in rows]
+
+
+def _cross_table_findings(con: duckdb.DuckDBPyConnection, load_id: int) -> list[Finding]:
+    """Birth dates after an act of the same patient (checked against the whole warehouse).
+
+    Only pairs where this load wrote the line or the patient can be new: each side is
+    read from the rows of this load, the other side from the whole warehouse.
+    """
+    pairs = """select b.source_file, b.source_row, p.birth_date, b.act_date
+               from billing_lines b join patients p using (centre_finess, patient_id)
+               where p.birth_date > b.act_date and b.source_file is not null and {side}"""
+    rows = con.execute(
+        f"""{pairs.format(side=f"b.load_id = {load_id}")}
+            union
+            {pairs.format(side=f"p.load_id = {load_id}")}
+            order by 1, 2 limit 50"""
+    ).fetchall()
+    return [
+        Finding(
+            file,
+            f"date de naissance du patient ({birth}) postérieure à la date de l'acte ({act})",
+            row,
+            "act_date",
+        )
+        for file, row, birth, act in rows
+    ]
+
+
+def _record_register_version(
+    con: duckdb.DuckDBPyConnection, register, name: str, load_id: int
+) -> bool:
+    """Keep every version of a register; return False when this one changes nothing."""
+    from pipeline.warehouse.register_tables import register_json
+
+    text = register_json(register)
+    current = first_row(
+        con,
+        "select register_json from register_versions where centre_finess = ? and year = ? "
+        "and replaced_by_load is null",
+        [register.finess, register.year],
+    )
+    if current and current[0] == text:
+        return False
+    con.execute(
+        "update register_versions set replaced_by_load = ? where centre_finess = ? "
+        "and year = ? and replaced_by_load is null",
+        [load_id, register.finess, register.year],
+    )
+    con.execute(
+        "insert into register_versions values (?, ?, ?, null, ?, ?)",
+        [register.finess, register.year, load_id, name, text],
+    )
+    return True
+
+
+def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    return scalar(con, "select coalesce(max(load_id), 0) + 1 from loads")
+
+
+def _record_files(con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int) -> None:
+    for f in extract.input_files():
+        con.execute(
+            "insert into load_files values (?, ?, ?, ?, ?)",
+            [load_id, f.table, f.name, f.sha256, f.rows],
+        )
+    scopes = pl.DataFrame(
+        sorted(extract.scopes, key=str),
+        schema={"file_name": pl.String, "centre_finess": pl.String, "year": pl.Int32},
+        orient="row",
+    )
+    con.register("scopes_frame", scopes)
+    con.execute(
+        "insert into load_file_scopes select ?, file_name, centre_finess, year from scopes_frame",
+        [load_id],
+    )
+    con.unregister("scopes_frame")
+    for name, register in extract.registers:
+        con.execute(
+            "insert into load_file_scopes values (?, ?, ?, ?)",
+            [load_id, name, register.finess, register.year],
+        )
+
+
+def _fault_point(table: str) -> None:
+    """Fault injection for the all-or-nothing tests: stop here, mid-transaction.
+
+    `CSI_FAULT_AFTER=billing` makes the load announce itself on stderr and wait, so a
+    test can kill or interrupt the process while the transaction is open;
+    `billing-batch` stops after the first batch, while the staging folder exists.
+    """
+    if os.environ.get("CSI_FAULT_AFTER") == table:
+        print(f"csi-fault-point {table}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+def _has_matches(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> bool:
+    """Whether a row of `staged_frame` has its key among the rows stored before this load."""
+    on = " and ".join(f"t.{k} = s.{k}" for k in KEYS[table])
+    keys = ", ".join(f"cast({k} as {t}) as {k}" for k, t in _key_types(con, table).items())
+    return bool(
+        scalar(
+            con,
+            f"select count(*) from {WAREHOUSE_TABLES[table]} t "
+            f"semi join (select {keys} from staged_frame) s on {on} "
+            f"where t.load_id <> {load_id}",
+        )
+    )
+
+
+def _key_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    types = _column_types(con, WAREHOUSE_TABLES[table])
+    return {k: types[k] for k in KEYS[table]}
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> int:
+    """Insert `staged_frame` as new rows: typed and written in one pass."""
+    return scalar(
+        con,
+        f"insert into {WAREHOUSE_TABLES[table]} by name "
+        f"select *, {load_id}::bigint as load_id from ({_staged_rows(con, table)})",
+    )
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, load_id: int, stored: bool
+) -> tuple[int, int, int]:
+    """Write one checked batch: straight in when none of its keys is stored yet.
+
+    `stored` says the table held rows before this load; only then can a key match.
+    """
+    with _staged_view(con, path):
+        if not (stored and _has_matches(con, table, load_id)):
+            return _append(con, table, load_id), 0, 0
+        _stage_staged(con, table)
+    return _upsert(con, table, load_id)
+
+
+_END = object()
+
+
+def _written_batches(extract: Extract, table: str, folder: Path) -> Iterator[Path]:
+    """The table's checked batches as Parquet files, produced one batch ahead.
+
+    A thread reads, types, checks and writes the next batch (polars) while the caller
+    loads the current one (DuckDB): both engines release the GIL, so the two cores
+    stay busy. At most one finished batch waits, so memory holds two batches at most.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: object) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for number, batch in enumerate(extract.batches(table)):
+                if stop.is_set():
+                    return
+                offer(write_batch(batch, folder / f"{table}-{number}.parquet"))
+            offer(_END)
+        except BaseException as exc:  # handed to the caller, who raises it
+            offer(exc)
+
+    producer = threading.Thread(target=produce, name=f"csi-read-{table}", daemon=True)
+    producer.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            item.unlink(missing_ok=True)
+    finally:
+        stop.set()
+        producer.join()
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection, extract: Extract, table: str, load_id: int
+) -> tuple[int, int, int]:
+    """Stream one table into the warehouse batch by batch; its duplicates go to the extract.
+
+    Once anything is wrong with the extract, batches are still read and checked (every
+    problem is reported in one pass) but only their keys are kept, for the duplicates.
+    """
+    totals = [0, 0, 0]
+    _key_tables(con, table, fresh=True)
+    stored = bool(scalar(con, f"select count(*) from {WAREHOUSE_TABLES[table]}"))
+    with staging_folder() as folder:
+        for path in _written_batches(extract, table, folder):
+            if extract.refused:
+                with _staged_view(con, path):
+                    _stage_keys(con, table)
+                continue
+            for i, n in enumerate(_load_batch(con, table, path, load_id, stored)):
+                totals[i] += n
+            _fault_point(f"{table}-batch")  # a batch staged, the next one maybe too
+    extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
+    return totals[0], totals[1], totals[2]
+
+
+def _stored_keys(cursor: duckdb.DuckDBPyConnection) -> Callable[[str], StoredKey]:
+    """What the warehouse held of each centre's key before this load, for `Keyring`.
+
+    Asked from the batch-reading thread, on a cursor of its own; it sees the state
+    committed before this load. The pseudonym scan runs only for a centre without a
+    fingerprint yet (a warehouse written before fingerprints were kept).
+    """
+
+    def stored(finess: str) -> StoredKey:
+        found = first_row(
+            cursor, "select fingerprint from key_fingerprints where centre_finess = ?", [finess]
+        )
+        if found:
+            return StoredKey(found[0], True)
+        has = any(
+            first_row(
+                cursor,
+                f"select 1 from {table} where centre_finess = ? and patient_id like 'PS-%' limit 1",
+                [finess],
+            )
+            for table in WAREHOUSE_TABLES.values()
+        )
+        return StoredKey(None, has)
+
+    return stored
+
+
+def _record_fingerprints(con: duckdb.DuckDBPyConnection, keyring: Keyring, load_id: int) -> None:
+    """Keep the fingerprint of every key this load used for the first time."""
+    for finess, print_ in sorted(keyring.new_fingerprints.items()):
+        con.execute(
+            "insert into key_fingerprints values (?, ?, ?) on conflict do nothing",
+            [finess, print_, load_id],
+        )
+
+
+def memory_limit() -> str:
+    """DuckDB's memory budget (`CSI_MEMORY_LIMIT`, default 1GB): it spills beyond it."""
+    return os.environ.get("CSI_MEMORY_LIMIT", "1GB")
+
+
+def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummary:
+    """Validate and write the extract in one transaction; on any failure nothing changes.
+
+    Rows are checked and written batch by batch inside the transaction; a problem
+    anywhere (a row, a duplicate, a register, a birth date) rolls everything back.
+    """
+    from pipeline.warehouse.register_tables import write_register
+
+    con.execute(f"set memory_limit = '{memory_limit()}'")
+    remove_stale()
+    initialise(con)
+    keys = con.cursor()
+    extract.keyring = Keyring(stored=_stored_keys(keys))
+    started = dt.datetime.now()
+    con.execute("begin transaction")
+    try:
+        load_id = _next_load_id(con)
+        totals = [0, 0, 0]
+        for table in extract.present:
+            for i, n in enumerate(_load_table(con, extract, table, load_id)):
+                totals[i] += n
+            _fault_point(table)
+        if extract.refused:
+            findings = extract.all_findings()
+            raise InputError(
+                f"Extraction refusée : {len(findings)} problème(s) à corriger", findings
+            )
+        registers_changed = False
+        for name, register in extract.registers:
+            if _record_register_version(con, register, name, load_id):
+                write_register(con, register, name, load_id)
+                registers_changed = True
+        problems = _cross_table_findings(con, load_id)
+        if problems:
+            raise InputError("Extraction refusée : dates incohérentes", problems)
+        rows_read = sum(extract.rows.values())
+        con.execute(
+            "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                load_id,
+                started,
+                dt.datetime.now(),
+                str(extract.directory),
+                extract.profile,
+                __version__,
+                "loaded" if totals[0] or totals[1] or registers_changed else "unchanged",
+                rows_read,
+                *totals,
+            ],
+        )
+        _record_files(con, extract, load_id)
+        _record_fingerprints(con, extract.keyring, load_id)
+        refresh_load(con, load_id)  # the stored models of the scopes this load touched
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        keys.close()
+    return LoadSummary(load_id, rows_read, *totals)

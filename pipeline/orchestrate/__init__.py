@@ -1,0 +1,1 @@
+"""Steps, fan-out over centres, Prefect flows and the monthly schedule."""

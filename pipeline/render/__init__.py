@@ -1,0 +1,1 @@
+"""Rendering a report dict to JSON, HTML, PDF and XLSX."""

@@ -1,0 +1,1 @@
+"""Building the annexe 3 report (a dict) from the warehouse's stored models."""

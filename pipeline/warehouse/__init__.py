@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: its tables, its SQL models and their stored results."""

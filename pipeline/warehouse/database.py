@@ -1,0 +1,93 @@
+"""The DuckDB warehouse: canonical tables, reference tables and the SQL models.
+
+Tables hold the latest version of every row (replays applied). The SQL models of
+`sql/` are stored under their names, computed by the loads (`pipeline.warehouse.materialise`),
+so an analyst querying the file and the report read the very same figures.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = Path("data") / "warehouse.duckdb"
+
+
+def database_path(explicit: str | Path | None = None) -> Path:
+    """`--db`, else `CSI_DB`, else `data/warehouse.duckdb` in the current folder."""
+    return Path(explicit or os.environ.get("CSI_DB") or DEFAULT_DB)
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a warehouse held by another program (`CSI_LOCK_TIMEOUT`)."""
+    try:
+        return float(os.environ.get("CSI_LOCK_TIMEOUT", "120"))
+    except ValueError:
+        return 120.0
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting a bounded time while another program holds its lock.
+
+    DuckDB lets one process write a file, or several read it, never both: a load
+    started while an analyst has the file open waits, then stops with a clear message
+    instead of blocking forever.
+    """
+    from pipeline.core.errors import UsageError, WarehouseBusy
+
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise UsageError(f"Entrepôt illisible : {path} ({exc})") from None
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"L'entrepôt {path} est ouvert par un autre programme (session d'analyse, "
+                    f"autre chargement) depuis plus de {lock_timeout():.0f} s. Fermez-le puis "
+                    "relancez ; pour analyser pendant les chargements, travaillez sur une copie "
+                    "(csi snapshot)."
+                ) from None
+            time.sleep(0.5)
+
+
+def catalog(con: duckdb.DuckDBPyConnection) -> str:
+    """The open database's name as an SQL identifier: DuckDB names it after the file, and a
+    file name may hold a dash or a space (`entrepot-2025.duckdb`)."""
+    name = con.execute("select current_database()").fetchall()[0][0]
+    return '"' + name.replace('"', '""') + '"'
+
+
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query (DuckDB 2 wants every result fetched to the end)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    row = first_row(con, sql, params)
+    return row[0] if row else None
+
+
+def pack_in_groups(sized: Iterable[tuple[str, int]], limit: int) -> list[list[str]]:
+    """Consecutive groups of ids whose sizes add up to about `limit` (one id at least).
+
+    Why one helper: the load's refresh and the federation report both bound their memory
+    by cutting centres into groups of about a given number of billing lines.
+    """
+    groups: list[list[str]] = [[]]
+    size = 0
+    for key, count in sized:
+        if groups[-1] and size + count > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(key)
+        size += count
+    return [g for g in groups if g]

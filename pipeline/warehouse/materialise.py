@@ -1,0 +1,356 @@
+"""The SQL models stored as tables, refreshed by the loads for the scopes they touch.
+
+Why: a model read as a view recomputes its chain of views from the billing lines on
+every query (8 s for `select count(*) from monthly` at 6M lines). The loads (and the
+migrations) keep a stored result of every intermediate and mart model instead, so the
+analyst and the report read small tables, and a report never writes to the warehouse.
+
+Each model keeps one definition, its SQL file. A refresh runs those very files over
+temporary tables that shadow the canonical tables with the rows of the refreshed
+scopes (DuckDB looks up temporary objects before the warehouse's), then replaces the
+stored rows of those scopes. A scope is a centre × year: every stored model has
+`centre_finess` and `year` columns, and the rows of a centre × year depend only on
+that centre × year's billing lines, the centre's episodes and patients, and the
+registers and reference tables. The staging models, `int_counted_lines`,
+`int_scoped_lines` and `int_visits` stay views (`VIEW_MODELS`): the first are a cheap
+projection of the canonical tables, the others line-level inputs that only stored
+models read.
+
+Scopes are refreshed in groups of about `GROUP_LINES` billing lines, so memory stays
+bounded whatever the size of a load or of a migration.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Iterable
+
+import duckdb
+
+from pipeline.warehouse.database import catalog, pack_in_groups, scalar
+from pipeline.warehouse.models import model_files
+
+GROUP_LINES = 500_000  # billing lines refreshed at once: about 250 MB of temporary tables
+# Models kept as views: line-level projections no report query reads.
+VIEW_MODELS = (
+    "stg_billing_lines",
+    "stg_episodes",
+    "stg_patients",
+    "int_counted_lines",
+    "int_scoped_lines",
+    "int_visits",  # one row per visit, read by the billing audit's items alone
+)
+# The canonical tables shadowed by the rows of the refreshed scopes: the lines through
+# a view (read once, by `int_counted_lines`), a centre's episodes and patients copied.
+SHADOWED = ("billing_lines", "episodes", "patients")
+# View models computed once per refreshed group, as the many models reading them would
+# each recompute them (the quality findings read the counted lines a dozen times).
+COMPUTED_ONCE = ("int_counted_lines",)
+STAMP_TABLE = "model_stamp"
+REFRESH_MEMORY = "512MB"  # DuckDB's budget while a load refreshes its scopes
+
+
+@functools.cache
+def _model_code() -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in model_files()}
+
+
+@functools.cache
+def _reads() -> dict[str, frozenset[str]]:
+    """The tables and models each model reads directly (`from` and `join` clauses)."""
+    code = {name: re.sub(r"--[^\n]*", "", text) for name, text in _model_code().items()}
+    return {
+        name: frozenset(re.findall(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b", text, re.I)) - {name}
+        for name, text in code.items()
+    }
+
+
+@functools.cache
+def model_order() -> tuple[str, ...]:
+    """Every model, each after every model it reads (read from the SQL files once)."""
+    code = _model_code()
+    reads = {name: _reads()[name] & set(code) for name in code}
+    ordered: list[str] = []
+    while len(ordered) < len(code):
+        ready = sorted(n for n in code if n not in ordered and reads[n] <= set(ordered))
+        if not ready:
+            raise RuntimeError(f"SQL models read each other in a cycle: {sorted(code)}")
+        ordered += ready
+    return tuple(ordered)
+
+
+def stored_models() -> tuple[str, ...]:
+    """The models kept as tables, in dependency order."""
+    return tuple(name for name in model_order() if name not in VIEW_MODELS)
+
+
+@functools.cache
+def register_models() -> tuple[str, ...]:
+    """The stored models that read a register table, directly or through another model.
+
+    A load that changes only a centre × year's register recomputes these alone; the
+    others (line attribution, patients by reason, acts…) cannot have changed.
+    """
+    found: set[str] = set()
+    for name in model_order():
+        reads = _reads()[name]
+        if any(r.startswith("register_") for r in reads) or reads & found:
+            found.add(name)
+    return tuple(name for name in stored_models() if name in found)
+
+
+def model_stamp() -> str:
+    """What the stored models are computed from: every SQL file and the reference data.
+
+    A package whose models or reference tables differ rebuilds them all when it first
+    opens the warehouse for writing.
+    """
+    from pipeline.core.reference import reference_stamp
+
+    digest = hashlib.sha256(reference_stamp().encode())
+    for name in model_order():
+        digest.update(f"\0{name}\0{_model_code()[name]}".encode())
+    return digest.hexdigest()
+
+
+def _main_objects(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Tables and views of the warehouse's main schema: name → 'table' | 'view'."""
+    rows = con.execute(
+        "select table_name, table_type from information_schema.tables "
+        "where table_schema = 'main' and table_catalog = current_database()"
+    ).fetchall()
+    return {name: "view" if kind == "VIEW" else "table" for name, kind in rows}
+
+
+def models_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stored models exist and were computed by this package's models."""
+    objects = _main_objects(con)
+    if STAMP_TABLE not in objects:
+        return False
+    if any(objects.get(name) != "table" for name in stored_models()):
+        return False
+    if any(objects.get(name) != "view" for name in VIEW_MODELS):
+        return False
+    return con.execute(f"select stamp from {STAMP_TABLE}").fetchall() == [(model_stamp(),)]
+
+
+def ensure_models(con: duckdb.DuckDBPyConnection) -> bool:
+    """Build every model if they are missing or stale (a migration); True if it did.
+
+    One transaction: a warehouse of the previous version (views only) is either
+    migrated entirely or left as it was.
+    """
+    if models_current(con):
+        return False
+    con.execute("begin transaction")
+    try:
+        build_models(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return True
+
+
+def build_models(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create every model, views and empty tables, then compute every scope.
+
+    Runs inside the caller's transaction.
+    """
+    database = catalog(con)
+    objects = _main_objects(con)
+    for name in reversed(model_order()):
+        kind = objects.get(name)
+        if kind:
+            con.execute(f"drop {kind} if exists {database}.main.{name}")
+    for name in model_order():
+        body = _model_code()[name]
+        if name in VIEW_MODELS:
+            _create(con, f"create view {database}.main.{name} as\n{body}", name)
+        else:
+            _create(con, f"create table {database}.main.{name} as\n{body}\nwith no data", name)
+    con.execute(f"create or replace table {STAMP_TABLE} as select ? as stamp", [model_stamp()])
+    con.execute(f"create or replace temp table refresh_scopes as {all_scopes(database)}")
+    refresh(con)
+
+
+def _create(con: duckdb.DuckDBPyConnection, sql: str, name: str) -> None:
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        raise RuntimeError(f"SQL model {name}.sql is invalid: {exc}") from exc
+
+
+def all_scopes(database: str) -> str:
+    """Every centre × year the warehouse holds anything for (lines, episodes, registers)."""
+    return f"""
+    select *, true as lines from (
+    select distinct centre_finess, extract(year from act_date)::integer as year
+    from {database}.main.billing_lines
+    union select distinct centre_finess, extract(year from start_date)::integer
+    from {database}.main.episodes
+    union select distinct centre_finess, year from {database}.main.register_versions
+    union select distinct centre_finess, year from {database}.main.register_centres
+    )
+    """
+
+
+def touched_scopes(database: str, load_id: int) -> str:
+    """The centre × years whose models load `load_id` may change.
+
+    A billing line changes its own year (new and replaced versions alike); an episode
+    its start year and every year of its patient's lines (attribution follows the
+    patient, explicit ids included); a patient every year of their lines; a register
+    its own year.
+    """
+    lid, w = int(load_id), f"{database}.main"
+    return f"""
+    with changed_episodes as (
+        select centre_finess, patient_id, start_date from {w}.episodes where load_id = {lid}
+        union all
+        select centre_finess, patient_id, start_date from {w}.episodes_history
+        where replaced_by_load = {lid}
+    ),
+    changed_patients as (
+        select centre_finess, patient_id from {w}.patients where load_id = {lid}
+        union all
+        select centre_finess, patient_id from {w}.patients_history where replaced_by_load = {lid}
+    ),
+    changed_people as (
+        select centre_finess, patient_id from changed_episodes
+        union select centre_finess, patient_id from changed_patients
+    )
+    , scopes as (
+    select centre_finess, extract(year from act_date)::integer as year, true as lines
+    from {w}.billing_lines where load_id = {lid}
+    union
+    select centre_finess, extract(year from act_date)::integer, true
+    from {w}.billing_lines_history where replaced_by_load = {lid}
+    union
+    select centre_finess, extract(year from start_date)::integer, true from changed_episodes
+    union
+    select b.centre_finess, extract(year from b.act_date)::integer, true
+    from {w}.billing_lines b semi join changed_people p using (centre_finess, patient_id)
+    union
+    select centre_finess, year, false from {w}.register_versions where load_id = {lid}
+    )
+    select centre_finess, year, bool_or(lines) as lines from scopes group by all
+    """
+
+
+def refresh_load(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
+    """Refresh the stored models of the scopes load `load_id` touched; return their count.
+
+    Runs inside the load's transaction, after its rows are written.
+    """
+    con.execute(
+        f"create or replace temp table refresh_scopes as {touched_scopes(catalog(con), load_id)}"
+    )
+    # The load's batches may still hold the process's memory: DuckDB gets less for the
+    # refresh (it spills beyond), so that the peak stays within the load's own.
+    limit = scalar(con, "select current_setting('memory_limit')")
+    con.execute(f"set memory_limit = '{REFRESH_MEMORY}'")
+    try:
+        return refresh(con)
+    finally:
+        con.execute(f"set memory_limit = '{limit}'")
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute the stored models of the scopes in the temporary table `refresh_scopes`.
+
+    Its rows are (centre_finess, year, lines): `lines` false for a scope whose register
+    alone changed, where only `register_models` are recomputed.
+    """
+    scopes = scalar(con, "select count(*) from refresh_scopes")
+    for lines in (True, False):
+        for group in _groups(con, lines):
+            _refresh_group(con, group, lines)
+    con.execute("drop table if exists temp.main.refresh_scopes")
+    return scopes
+
+
+def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[list[str]]:
+    """The refreshed centres in groups of about `GROUP_LINES` lines of the refreshed years."""
+    sizes = con.execute(
+        "select s.centre_finess, coalesce(sum(n.lines), 0) "
+        f"from (select * from refresh_scopes where lines = {lines}) s "
+        "left join (select centre_finess, extract(year from act_date)::integer as year, "
+        f"count(*) as lines from {catalog(con)}.main.billing_lines "
+        "where centre_finess in (select centre_finess from refresh_scopes) group by all) n "
+        "using (centre_finess, year) group by all order by 1"
+    ).fetchall()
+    return pack_in_groups(sizes, GROUP_LINES)
+
+
+def _listed(values: Iterable[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str], lines: bool) -> None:
+    """Run the models over these centres' refreshed scopes and store their rows.
+
+    With `lines` false (registers changed, nothing else), the models that read no
+    register are read from their stored rows instead of recomputed.
+    """
+    database = catalog(con)
+    listed = _listed(centres)
+    recomputed = stored_models() if lines else register_models()
+    con.execute(
+        "create or replace temp table group_scopes as select centre_finess, year "
+        f"from refresh_scopes where lines = {lines} and centre_finess in ({listed})"
+    )
+    con.execute(
+        "create or replace temp view billing_lines as select b.* "
+        f"from {database}.main.billing_lines b semi join group_scopes s "
+        "on s.centre_finess = b.centre_finess and s.year = extract(year from b.act_date) "
+        f"where b.centre_finess in ({listed})"
+    )
+    for table in SHADOWED[1:]:
+        con.execute(
+            f"create or replace temp table {table} as select * from {database}.main.{table} "
+            f"where centre_finess in ({listed})"
+        )
+    try:
+        for name in model_order():
+            if name in COMPUTED_ONCE:
+                con.execute(f"create or replace temp table {name} as\n{_model_code()[name]}")
+            elif name in VIEW_MODELS:
+                con.execute(f"create or replace temp view {name} as\n{_model_code()[name]}")
+            elif name in recomputed:
+                con.execute(f"create or replace temp table {name} as\n{_model_code()[name]}")
+            else:
+                con.execute(
+                    f"create or replace temp view {name} as select * from {database}.main.{name} "
+                    f"where centre_finess in ({listed})"
+                )
+        for name in recomputed:
+            target = f"{database}.main.{name}"
+            con.execute(
+                f"delete from {target} t using group_scopes s "
+                "where t.centre_finess = s.centre_finess and t.year = s.year"
+            )
+            con.execute(
+                f"insert into {target} select * from temp.main.{name} "
+                "semi join group_scopes using (centre_finess, year)"
+            )
+    finally:
+        _drop_temporaries(con)
+
+
+def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
+    kinds = dict(
+        con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_catalog = 'temp'"
+        ).fetchall()
+    )
+    for name in reversed(model_order()):
+        if name in kinds:
+            kind = "view" if kinds[name] == "VIEW" else "table"
+            con.execute(f"drop {kind} temp.main.{name}")
+    con.execute("drop view if exists temp.main.billing_lines")
+    for table in (*SHADOWED[1:], "group_scopes"):
+        con.execute(f"drop table if exists temp.main.{table}")

@@ -1,0 +1,76 @@
+"""Messages the centre's staff read: French words, no Python names, no stray folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipeline.cli.app import app
+from tests.support import billing_rows, make_extract
+
+runner = CliRunner()
+PYTHON_NAMES = ("Error", "Exception", "Traceback")
+
+
+def test_a_mistyped_extract_folder_makes_no_rejection_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CSI_DB", raising=False)
+    result = runner.invoke(app, ["ingest", "dossier-qui-n-existe-pas"])
+    assert result.exit_code == 1
+    assert "Dossier d'extraction introuvable : dossier-qui-n-existe-pas" in result.output
+    assert not any(name in result.output for name in PYTHON_NAMES)
+    assert list(tmp_path.rglob("rejets")) == []
+    assert list(tmp_path.iterdir()) == []  # nor a warehouse, nor its folder
+
+
+def test_a_file_given_for_the_extract_folder_is_named_as_such(tmp_path, db):
+    billing = make_extract(tmp_path / "mars", billing=billing_rows({"act_date": "2025-03-01"}))
+    result = runner.invoke(app, ["ingest", str(billing / "billing.csv"), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "est un fichier, pas un dossier" in " ".join(result.output.split())
+    assert not (tmp_path / "rejets").exists() and not db.exists()
+
+
+def test_an_extract_read_and_refused_still_gets_its_rejection_folder(tmp_path, db):
+    bad = make_extract(tmp_path / "mars", billing=billing_rows({"act_date": "2025-13-45"}))
+    result = runner.invoke(app, ["ingest", str(bad), "--db", str(db)], env={"COLUMNS": "300"})
+    assert result.exit_code == 1
+    (folder,) = (tmp_path / "rejets").iterdir()
+    assert folder.name.endswith("_mars")
+    assert "billing.csv,1,act_date" in (folder / "quarantaine.csv").read_text(encoding="utf-8")
+
+
+def test_an_unreadable_file_is_refused_in_words_not_python_names(tmp_path, db):
+    extract = tmp_path / "mars"
+    extract.mkdir()
+    (extract / "billing.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    result = runner.invoke(app, ["ingest", str(extract), "--db", str(db)], env={"COLUMNS": "300"})
+    assert result.exit_code == 1
+    assert "billing.xlsx" in result.output
+    assert not any(name in result.output for name in PYTHON_NAMES), result.output
+
+
+def _csi(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CSI_SECRETS_DIR": str(tmp_path / "secrets"), "COLUMNS": "300"}
+    env.pop("PREFECT_API_URL", None)  # csi run starts its own temporary server
+    command = [str(Path(sys.executable).parent / "csi"), *args, "--db", str(tmp_path / "wh")]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_csi_run_on_a_good_extract_prints_the_counts_and_the_time(tmp_path):
+    rows = billing_rows({"act_date": "2025-03-01"}, {"act_date": "2025-03-02"})
+    good = make_extract(tmp_path / "mars", billing=rows)
+    out = str(tmp_path / "out")
+    first = _csi(tmp_path, "run", str(good), "--year", "2025", "--out", out, "--format", "json")
+    assert first.returncode == 0, first.stderr
+    assert "2 lignes lues, 2 ajoutées, 0 remplacées, 0 inchangées." in first.stdout
+    assert "Terminé en " in first.stdout and " s." in first.stdout
+    again = _csi(tmp_path, "run", str(good), "--year", "2025", "--out", out, "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert "2 lignes lues, 0 ajoutées, 0 remplacées, 2 inchangées." in again.stdout
+    assert "Terminé en " in again.stdout
+    assert "Traceback" not in first.stderr + again.stderr

@@ -1,0 +1,144 @@
+"""A load is one transaction: killed, interrupted or blocked, it leaves the warehouse as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.orchestrate import steps
+from tests.support import billing_rows, make_extract, patient_rows
+
+TABLES = ("billing_lines", "patients", "episodes", "loads", "load_files", "billing_lines_history")
+
+
+def _state(db: Path) -> dict[str, list]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=str) for t in TABLES}
+    finally:
+        con.close()
+
+
+def _csi(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli.app", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> tuple[Path, Path]:
+    """A warehouse with one load, and a second extract that would change it."""
+    db = tmp_path / "wh.duckdb"
+    first = billing_rows({"act_date": "2025-01-05"}, {"act_date": "2025-01-06"})
+    steps.ingest(
+        make_extract(tmp_path / "m1", billing=first, patients=patient_rows({"patient_id": "P1"})),
+        db,
+    )
+    second = billing_rows(
+        {"act_date": "2025-01-05", "status": "cancelled"},
+        {"act_date": "2025-02-06"},
+        {"act_date": "2025-02-07"},
+    )
+    return db, make_extract(
+        tmp_path / "m2", billing=second, patients=patient_rows({"patient_id": "P2"})
+    )
+
+
+def _wait_for_fault_point(process: subprocess.Popen) -> None:
+    for line in process.stderr:
+        if line.startswith("csi-fault-point"):
+            return
+    pytest.fail("the load never reached its fault point")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_load_stopped_mid_transaction_leaves_the_warehouse_as_before(loaded, sig):
+    db, extract = loaded
+    before = _state(db)
+    process = _csi("ingest", str(extract), "--db", str(db), env={"CSI_FAULT_AFTER": "billing"})
+    _wait_for_fault_point(process)
+    process.send_signal(sig)
+    process.wait(timeout=60)
+    assert process.returncode != 0
+    assert _state(db) == before
+    # … and the same extract loads fine afterwards.
+    summary = steps.ingest(extract, db)
+    assert (summary.rows_inserted, summary.rows_replaced) == (2, 2)  # line 3 + P2; lines 1, 2
+
+
+def test_reader_holding_the_file_makes_the_load_wait_then_stop_clearly(loaded, tmp_path):
+    db, extract = loaded
+    before = _state(db)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); "
+            "print('open', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        blocked = _csi("ingest", str(extract), "--db", str(db), env={"CSI_LOCK_TIMEOUT": "2"})
+        _, err = blocked.communicate(timeout=60)
+        assert blocked.returncode == 1
+        assert "ouvert par un autre programme" in " ".join(err.split())
+        assert "Traceback" not in err
+    finally:
+        reader.kill()
+        reader.wait()
+    assert _state(db) == before
+    assert steps.ingest(extract, db).rows_inserted == 2
+
+
+def test_reader_during_a_load_in_the_same_process_sees_the_state_before(loaded):
+    """Within one process DuckDB's MVCC isolates a reader from the open load transaction."""
+    db, extract = loaded
+    from pipeline.extract.folder import open_extract
+    from pipeline.extract.profiles import load_profile
+    from pipeline.load.loader import _load_table
+    from pipeline.warehouse.database import connect
+
+    con = connect(db)
+    reader = con.cursor()
+    con.execute("begin transaction")
+    _load_table(con, open_extract(extract, load_profile(None)), "billing", 99)
+    query = "select count(*), count(*) filter (status = 'cancelled') from billing_lines"
+    written = con.execute(query).fetchall()
+    seen = reader.execute(query).fetchall()
+    con.execute("rollback")
+    con.close()
+    assert written == [(3, 1)]  # inside the load: line 3 added, line 1 cancelled
+    assert seen == [(2, 0)]  # the reader still sees the first load
+
+
+@pytest.mark.parametrize("name", ["wh.duckdb", "entrepot-2025.duckdb"])
+def test_snapshot_copies_tables_and_views(loaded, tmp_path, name):
+    """Whatever the file is called: DuckDB names the database after it (a dash included)."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli.app import app
+
+    db, _ = loaded
+    if db.name != name:
+        db = db.rename(db.with_name(name))
+    copy = tmp_path / "copy.duckdb"
+    result = CliRunner().invoke(app, ["snapshot", str(copy), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(copy), read_only=True)
+    assert con.execute("select insured_patients from clientele where year = 2025").fetchall() == [
+        (1,)
+    ]
+    con.close()
