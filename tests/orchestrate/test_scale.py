@@ -226,6 +226,7 @@ def test_groups_follow_the_order_the_lines_are_stored_in(federation):
         con.close()
 
 
+@pytest.mark.slow  # starts a local Dask cluster: about a minute
 def test_report_flow_on_a_local_dask_cluster(federation, tmp_path, monkeypatch):
     pytest.importorskip("prefect_dask")
     from prefect.testing.utilities import prefect_test_harness
@@ -260,6 +261,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.slow  # starts a local Dask cluster: about a minute
 def test_csi_report_on_a_local_dask_cluster_writes_the_direct_reports(federation, tmp_path):
     """`csi report --runner dask`: Prefect's Dask task runner, same reports as the threads."""
     pytest.importorskip("prefect_dask")
