@@ -1,4 +1,17 @@
-"""csi: exports of a centre de santé infirmier → DuckDB warehouse → annexe 3 activity report."""
+"""csi: exports of a centre de santé infirmier → DuckDB warehouse → annexe 3 activity report.
+
+One sub-package per stage, in the order data flows; each imports only the ones above it
+here (`tests/architecture/test_layers.py`):
+
+- `core`: errors, the canonical columns, French labels, reference tables (NGAP, holidays);
+- `extract`: reading an extract's files, profiles, coercion, pandera checks, pseudonyms;
+- `warehouse`: the DuckDB file, its tables, the SQL models of `sql/` and their stored results;
+- `load`: one checked extract into the warehouse, in one transaction;
+- `report`: the annexe 3 report of a centre × year, as a dict (the JSON contract);
+- `render`: that dict as JSON, HTML, PDF and XLSX;
+- `orchestrate`: steps, fan-out over centres, Prefect flows, the monthly schedule;
+- `cli`: the `csi` command, in French.
+"""
 
 from __future__ import annotations
 

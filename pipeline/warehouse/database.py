@@ -1,7 +1,7 @@
-"""The DuckDB warehouse: canonical tables, reference tables and the SQL models.
+"""Opening the warehouse: where it is, its write lock, small query helpers.
 
-Tables hold the latest version of every row (replays applied). The SQL models of
-`sql/` are stored under their names, computed by the loads (`pipeline.warehouse.materialise`),
+Tables hold the latest version of every row (replays applied); their layout is
+`pipeline.warehouse.schema`'s, the SQL models' stored results `pipeline.warehouse.materialise`'s,
 so an analyst querying the file and the report read the very same figures.
 """
 
