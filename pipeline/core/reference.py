@@ -1,7 +1,11 @@
-"""Reference data loaded into the warehouse: the NGAP fee schedule and public holidays.
+"""Reference data loaded into the warehouse: the NGAP fee schedule, public holidays, and
+the rules the SQL models apply to them (each NGAP family's role, each FINESS prefix's zones).
 
-Both are versioned with the package (the NGAP table as a CSV, holidays through the
-pinned `holidays` library), so that a report regenerated later reads the same rules.
+All are versioned with the package (the NGAP table as a CSV, holidays through the
+pinned `holidays` library, the rules as the constants below), so that a report
+regenerated later reads the same rules. The SQL models read the rules from the tables
+`ngap_families` and `finess_zones`, made here from the very constants the Python code
+uses, so a family or a department is declared once.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
+import string
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -26,6 +32,16 @@ ALSACE_MOSELLE = ("57", "67", "68")
 # Overseas departments (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte): FINESS 97….
 OVERSEAS_PREFIXES = ("97",)
 NGAP_ZONES = ("metropole", "dom")
+# Families whose lines count coefficients (annexe 3 section 3's "nombre total de
+# coefficients", the breakdown by coefficient, the missing-coefficient finding).
+COEFFICIENT_FAMILIES = ("AMI", "AMX", "AIS", "DSI")
+# Families whose lines are a visit's acts in the billing audit (majorations, IFD, IK and
+# the coordination fee are not acts of their own).
+VISIT_ACT_FAMILIES = (*COEFFICIENT_FAMILIES, "other_acts")
+# The tables made from the constants above, read by the SQL models instead of literals.
+RULE_TABLES = ("ngap_families", "finess_zones")
+# The reference tables this module writes, each (re)created by `load_reference_tables`.
+REFERENCE_TABLES = ("ngap_reference", "public_holidays", *RULE_TABLES)
 _SAME_AS_METROPOLE = "; valeur métropolitaine (pas de valeur propre à la zone)"
 
 
@@ -109,13 +125,77 @@ def holiday_frame() -> pl.DataFrame:
 
 
 def holiday_zone(finess: str) -> str:
+    """The public-holiday calendar a centre observes: Alsace-Moselle's, else metropolitan."""
     return "alsace_moselle" if finess[:2] in ALSACE_MOSELLE else "metropole"
+
+
+def finess_prefixes() -> tuple[str, ...]:
+    """Every two-character start a FINESS can have (`canonical.FINESS_PATTERN`): 00…99, 2A, 2B."""
+    digits = ("".join(pair) for pair in itertools.product(string.digits, repeat=2))
+    return (*digits, "2A", "2B")
+
+
+def finess_zones_frame() -> pl.DataFrame:
+    """One row per FINESS prefix: the NGAP zone and the holiday zone of its centres.
+
+    Why a table: the SQL models join a line's centre to it instead of repeating the
+    department lists of `ngap_zone` and `holiday_zone` as literals.
+    """
+    import polars as pl
+
+    prefixes = finess_prefixes()
+    return pl.DataFrame(
+        {
+            "finess_prefix": prefixes,
+            "ngap_zone": [ngap_zone(p) for p in prefixes],
+            "holiday_zone": [holiday_zone(p) for p in prefixes],
+        }
+    )
+
+
+def ngap_families_frame() -> pl.DataFrame:
+    """One row per NGAP family of the reference file, with the roles the SQL models test.
+
+    A family named in the constants but absent from the file is a packaging error: the
+    models would silently count nothing for it.
+    """
+    import polars as pl
+
+    families = sorted(_ngap_file_frame().get_column("family").unique().to_list())
+    unknown = sorted(set(VISIT_ACT_FAMILIES) - set(families))
+    if unknown:
+        raise ValueError(f"families {unknown} are not in {NGAP_FILE}")
+    return pl.DataFrame(
+        {
+            "family": families,
+            "coefficient_counted": [f in COEFFICIENT_FAMILIES for f in families],
+            "visit_act": [f in VISIT_ACT_FAMILIES for f in families],
+        }
+    )
+
+
+def write_rule_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create `ngap_families` and `finess_zones` from this package's constants."""
+    for table, frame in zip(
+        RULE_TABLES, (ngap_families_frame(), finess_zones_frame()), strict=True
+    ):
+        con.register(f"{table}_frame", frame)
+        con.execute(f"create or replace table {table} as select * from {table}_frame")
+        con.unregister(f"{table}_frame")
+
+
+def _rules_digest() -> str:
+    """The constants behind `ngap_families` and `finess_zones`: a change rebuilds both."""
+    rules = repr((COEFFICIENT_FAMILIES, VISIT_ACT_FAMILIES, ALSACE_MOSELLE, OVERSEAS_PREFIXES))
+    return hashlib.sha256(rules.encode()).hexdigest()[:16]
 
 
 def reference_stamp() -> str:
     """What the reference tables are built from: the NGAP file, the holidays version, the years."""
     ngap = hashlib.sha256(reference_file(NGAP_FILE).read_bytes()).hexdigest()
-    return f"ngap={ngap};holidays={holidays.__version__};years={HOLIDAY_YEARS}"
+    return (
+        f"ngap={ngap};holidays={holidays.__version__};years={HOLIDAY_YEARS};rules={_rules_digest()}"
+    )
 
 
 def _is_current(con: duckdb.DuckDBPyConnection, stamp: str) -> bool:
@@ -124,7 +204,7 @@ def _is_current(con: duckdb.DuckDBPyConnection, stamp: str) -> bool:
         "where database_name = current_database() and schema_name = 'main'"
     ).fetchall()
     tables = {r[0] for r in listed}
-    if not {"reference_stamp", "ngap_reference", "public_holidays"} <= tables:
+    if not {"reference_stamp", *REFERENCE_TABLES} <= tables:
         return False
     return con.execute("select stamp from reference_stamp").fetchall() == [(stamp,)]
 
@@ -150,6 +230,7 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
         "from ngap_frame"
     )
     con.execute("create or replace table public_holidays as select * from holiday_frame")
+    write_rule_tables(con)
     con.execute("create or replace table reference_stamp as select ? as stamp", [stamp])
     con.unregister("ngap_frame")
     con.unregister("holiday_frame")

@@ -14,12 +14,11 @@ from pathlib import Path
 import duckdb
 
 from pipeline.core.errors import UsageError
+from pipeline.core.reference import REFERENCE_TABLES, RULE_TABLES, write_rule_tables
 from pipeline.warehouse.database import scalar
 from pipeline.warehouse.materialise import build_models
+from pipeline.warehouse.models import CANONICAL_TABLES
 from pipeline.warehouse.schema import create_tables
-
-CANONICAL = ("billing_lines", "patients", "episodes")
-COPIED = ("ngap_reference", "public_holidays")
 
 
 def _copy_canonical(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> None:
@@ -48,6 +47,26 @@ def _copy_registers(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
         write_register(con, register, source_file, version_load)
 
 
+def _copy_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """The reference tables as the warehouse holds them, so the audit reads the same rules.
+
+    A warehouse last written by a version without the rule tables (`RULE_TABLES`) gets
+    this package's: they only restate its constants, which the models read instead of
+    literals since.
+    """
+    present = {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'wh'"
+        ).fetchall()
+    }
+    for table in REFERENCE_TABLES:
+        if table in present:
+            con.execute(f"create table {table} as select * from wh.{table}")
+    if not set(RULE_TABLES) <= present:
+        write_rule_tables(con)
+
+
 def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse holding what `path` held right after load `load_id`."""
     con = duckdb.connect()
@@ -57,10 +76,9 @@ def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
         con.close()
         raise UsageError(f"Chargement n° {load_id} inconnu dans {path} (voir la table loads).")
     create_tables(con)
-    for table in CANONICAL:
+    for table in CANONICAL_TABLES:
         _copy_canonical(con, table, load_id)
-    for table in COPIED:
-        con.execute(f"create table {table} as select * from wh.{table}")
+    _copy_reference(con)
     for table in ("loads", "load_files", "load_file_scopes"):
         con.execute(f"insert into {table} select * from wh.{table} where load_id <= {load_id}")
     _copy_registers(con, load_id)

@@ -22,15 +22,12 @@ bounded whatever the size of a load or of a migration.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import re
 from collections.abc import Iterable
 
 import duckdb
 
 from pipeline.warehouse.database import catalog, pack_in_groups, scalar
-from pipeline.warehouse.models import model_files
+from pipeline.warehouse.models import graph, model_order, model_stamp, register_readers
 
 GROUP_LINES = 500_000  # billing lines refreshed at once: about 250 MB of temporary tables
 # Models kept as views: line-level projections no report query reads.
@@ -52,33 +49,9 @@ STAMP_TABLE = "model_stamp"
 REFRESH_MEMORY = "512MB"  # DuckDB's budget while a load refreshes its scopes
 
 
-@functools.cache
 def _model_code() -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in model_files()}
-
-
-@functools.cache
-def _reads() -> dict[str, frozenset[str]]:
-    """The tables and models each model reads directly (`from` and `join` clauses)."""
-    code = {name: re.sub(r"--[^\n]*", "", text) for name, text in _model_code().items()}
-    return {
-        name: frozenset(re.findall(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b", text, re.I)) - {name}
-        for name, text in code.items()
-    }
-
-
-@functools.cache
-def model_order() -> tuple[str, ...]:
-    """Every model, each after every model it reads (read from the SQL files once)."""
-    code = _model_code()
-    reads = {name: _reads()[name] & set(code) for name in code}
-    ordered: list[str] = []
-    while len(ordered) < len(code):
-        ready = sorted(n for n in code if n not in ordered and reads[n] <= set(ordered))
-        if not ready:
-            raise RuntimeError(f"SQL models read each other in a cycle: {sorted(code)}")
-        ordered += ready
-    return tuple(ordered)
+    """Each model's SQL, in dependency order (`pipeline.warehouse.models` reads the files)."""
+    return {name: model.sql for name, model in graph().items()}
 
 
 def stored_models() -> tuple[str, ...]:
@@ -86,33 +59,14 @@ def stored_models() -> tuple[str, ...]:
     return tuple(name for name in model_order() if name not in VIEW_MODELS)
 
 
-@functools.cache
 def register_models() -> tuple[str, ...]:
     """The stored models that read a register table, directly or through another model.
 
     A load that changes only a centre × year's register recomputes these alone; the
     others (line attribution, patients by reason, acts…) cannot have changed.
     """
-    found: set[str] = set()
-    for name in model_order():
-        reads = _reads()[name]
-        if any(r.startswith("register_") for r in reads) or reads & found:
-            found.add(name)
-    return tuple(name for name in stored_models() if name in found)
-
-
-def model_stamp() -> str:
-    """What the stored models are computed from: every SQL file and the reference data.
-
-    A package whose models or reference tables differ rebuilds them all when it first
-    opens the warehouse for writing.
-    """
-    from pipeline.core.reference import reference_stamp
-
-    digest = hashlib.sha256(reference_stamp().encode())
-    for name in model_order():
-        digest.update(f"\0{name}\0{_model_code()[name]}".encode())
-    return digest.hexdigest()
+    readers = register_readers()
+    return tuple(name for name in stored_models() if name in readers)
 
 
 def _main_objects(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

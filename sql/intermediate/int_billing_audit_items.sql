@@ -1,5 +1,6 @@
 -- grain: one billing-audit item × subject (a visit, named by one of its line ids, or a line) for a centre × year, with the euros at stake
--- inputs: int_visits, int_counted_lines, ngap_reference (values on the act's date, centre's zone)
+-- reads: int_counted_lines, int_visits, ngap_reference
+-- ngap_reference gives each majoration's value on the act's date in the centre's zone.
 -- Indicative: hints for the secretary (annexe3-report.md, "Billing audit"), not certainties. `eur` is signed:
 -- positive = money left on the table (under-billed), negative = billed without justification.
 with majoration_values as (

@@ -1,4 +1,5 @@
 -- grain: one episode of a year's hospital-discharge cohort (centre_finess, year, episode_id)
+-- reads: int_line_attribution, stg_episodes
 with cohort_lines as (
     select centre_finess, year, attributed_episode_id as episode_id, max(act_date) as last_act_date
     from int_line_attribution

@@ -1,4 +1,5 @@
 -- grain: one counted billing line, with the episode it is attributed to (explicit id, else by date, else none)
+-- reads: int_counted_lines, stg_episodes
 -- An episode covers a date from its start to its end (open-ended without end). A line is attributed to the episode its
 -- episode_id names (same centre and patient), else to the covering episode that started last (then the smallest id).
 -- The covering episode only changes at an episode's start or the day after its end: it is computed once per

@@ -1,4 +1,5 @@
 -- grain: one patient of the year (centre_finess, year, patient_id): a patient with at least one counted line in that year
+-- reads: int_counted_lines, stg_patients
 with first_lines as (
     select centre_finess, year, patient_id, min(act_date) as first_act_date
     from int_counted_lines

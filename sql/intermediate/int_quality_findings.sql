@@ -1,11 +1,15 @@
 -- grain: one data-quality finding × subject (a billing line, a patient, an episode or a nurse) for a centre × year
--- inputs: the counted lines (with their NGAP row at the act date and the centre's zone), patients, episodes, register
-with centre_zones as (
-    select distinct
-        centre_finess,
-        case when left(centre_finess, 2) in ('57', '67', '68') then 'alsace_moselle'
-            else 'metropole' end as zone
-    from stg_billing_lines
+-- reads: int_counted_lines, int_discharge_episodes, int_line_attribution, int_patient_years, ngap_families, public_holidays, register_centres, register_nurses, stg_patients
+-- The counted lines carry their NGAP row at the act date and their centre's holiday calendar (stg_billing_lines).
+with sunday_majorations as (
+    -- Sunday/holiday majorations billed on a day that is no holiday in the centre's calendar
+    select l.centre_finess, l.year, l.line_ref, l.act_date, dayofweek(l.act_date) as weekday
+    from int_counted_lines as l
+    where l.family = 'sunday_holiday'
+        and not exists (
+            select 1 from public_holidays as h
+            where h.holiday_date = l.act_date and h.zone = l.holiday_zone
+        )
 ),
 
 registered_years as (
@@ -31,7 +35,7 @@ where family is null
 union all
 select centre_finess, year, 'missing_coefficient', line_ref
 from int_counted_lines
-where family in ('AMI', 'AMX', 'AIS', 'DSI') and coefficient is null
+where family in (select family from ngap_families where coefficient_counted) and coefficient is null
 
 union all
 select l.centre_finess, l.year, 'unexpected_coefficient', l.line_ref || ' (' || l.act_code || ' ' || rtrim(rtrim(cast(l.coefficient as varchar), '0'), '.') || ')'
@@ -67,26 +71,13 @@ from int_counted_lines
 where family = 'night' and act_time is null
 
 union all
-select l.centre_finess, l.year, 'sunday_majoration_working_day', l.line_ref || ' (' || strftime(l.act_date, '%d/%m/%Y') || ')'
-from int_counted_lines as l
-join centre_zones as z using (centre_finess)
-where l.family = 'sunday_holiday'
-    and dayofweek(l.act_date) not in (0, 6)
-    and not exists (
-        select 1 from public_holidays as h
-        where h.holiday_date = l.act_date and h.zone = z.zone
-    )
-
-union all
-select l.centre_finess, l.year, 'sunday_majoration_saturday', l.line_ref || ' (' || strftime(l.act_date, '%d/%m/%Y') || ')'
-from int_counted_lines as l
-join centre_zones as z using (centre_finess)
-where l.family = 'sunday_holiday'
-    and dayofweek(l.act_date) = 6
-    and not exists (
-        select 1 from public_holidays as h
-        where h.holiday_date = l.act_date and h.zone = z.zone
-    )
+select
+    centre_finess,
+    year,
+    case when weekday = 6 then 'sunday_majoration_saturday' else 'sunday_majoration_working_day' end,
+    line_ref || ' (' || strftime(act_date, '%d/%m/%Y') || ')'
+from sunday_majorations
+where weekday <> 0
 
 union all
 select centre_finess, year, 'unknown_patient', line_ref

@@ -1,4 +1,5 @@
 -- grain: one centre × year × month, and one centre × year (month null): distinct patients by the reason of their lines' episodes
+-- reads: int_line_attribution
 -- Annexe 3 section 2 counts a patient once per month and once over the year: both come from one pass over the lines.
 select
     centre_finess,

@@ -1,4 +1,5 @@
 -- grain: one counted billing line × scope: 'all' lines of the year, and again 'hospital_discharge' for lines attributed to a discharge-cohort episode
+-- reads: int_line_attribution
 select 'all' as scope, *
 from int_line_attribution
 union all

@@ -1,13 +1,14 @@
 -- grain: one visit (centre_finess, year, patient_id, act_date, visit_key) — the billing audit's unit
--- inputs: int_line_attribution (counted lines with their episode), stg_patients
--- A visit is the counted lines of one patient on one act_date with the same act_time; lines without a time form
--- one visit per invoice and date. Its act lines are those of the families AMI, AMX, AIS, DSI and other_acts.
+-- reads: int_line_attribution, ngap_families, stg_patients
+-- int_line_attribution holds the counted lines with their episode. A visit is the counted lines of one patient on
+-- one act_date with the same act_time; lines without a time form one visit per invoice and date. Its act lines are
+-- those of the families ngap_families marks `visit_act` (AMI, AMX, AIS, DSI and other_acts).
 with lines as (
     select
         l.*,
         case when l.act_time is not null then 'heure ' || left(cast(l.act_time as varchar), 5)
             else 'facture ' || l.invoice_id end as visit_key,
-        l.family in ('AMI', 'AMX', 'AIS', 'DSI', 'other_acts') as is_act
+        l.family in (select family from ngap_families where visit_act) as is_act
     from int_line_attribution as l
 )
 

@@ -1,5 +1,7 @@
 -- grain: one centre × year × scope (all | hospital_discharge) × NGAP family — annexe 3 section 3, « Informations relatives aux actes effectués »
--- inputs: int_scoped_lines; coordination_fee lines (CID, CIF) are the forfait, never acts: see coordination_fee
+-- reads: int_scoped_lines, ngap_families
+-- coordination_fee lines (CID, CIF) are the forfait, never acts: see coordination_fee. Coefficients are summed for
+-- the families ngap_families marks `coefficient_counted` (AMI, AMX, AIS, DSI).
 select
     centre_finess,
     year,
@@ -8,7 +10,7 @@ select
     count(*) as lines,
     case when family = 'IK' then count(*) else sum(quantity) end as count,
     sum(coalesce(coefficient, 0) * quantity) filter (
-        where family in ('AMI', 'AMX', 'AIS', 'DSI')
+        where family in (select family from ngap_families where coefficient_counted)
     ) as coefficient_total,
     sum(quantity) filter (where family = 'IK') as km,
     sum(amount_eur) as amount_eur

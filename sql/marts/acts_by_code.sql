@@ -1,5 +1,6 @@
 -- grain: one centre × year × scope × NGAP family × act code — the detail of DSI, night, other majorations and other acts
--- inputs: int_scoped_lines; coordination_fee lines (CID, CIF) are the forfait, never acts: see coordination_fee
+-- reads: int_scoped_lines
+-- coordination_fee lines (CID, CIF) are the forfait, never acts: see coordination_fee
 select
     centre_finess,
     year,

@@ -1,4 +1,5 @@
--- grain: one centre × year × scope × act family (AMI, AMX, AIS, DSI) × coefficient written without trailing zeros ("1", "1.5", "4.1")
+-- grain: one centre × year × scope × coefficient-counted family (AMI, AMX, AIS, DSI) × coefficient written without trailing zeros ("1", "1.5", "4.1")
+-- reads: int_scoped_lines, ngap_families
 select
     centre_finess,
     year,
@@ -9,5 +10,5 @@ select
     ) as coefficient,
     sum(quantity) as count
 from int_scoped_lines
-where family in ('AMI', 'AMX', 'AIS', 'DSI')
+where family in (select family from ngap_families where coefficient_counted)
 group by all

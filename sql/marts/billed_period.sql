@@ -1,4 +1,5 @@
 -- grain: one centre × year with counted lines — the period the report covers (meta.coverage): first and last act date, months holding counted lines
+-- reads: int_counted_lines
 select
     centre_finess,
     year,

@@ -1,5 +1,5 @@
 -- grain: one centre × year × billing-audit item — count, euros at stake (signed), five example line ids
--- inputs: int_billing_audit_items
+-- reads: int_billing_audit_items
 select
     centre_finess,
     year,

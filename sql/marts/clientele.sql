@@ -1,4 +1,5 @@
 -- grain: one centre × year — annexe 3 section 1, « Informations relatives à la clientèle »
+-- reads: int_centre_years, int_patient_years, stg_episodes
 with patients_of_year as (
     select
         centre_finess,

@@ -1,5 +1,6 @@
 -- grain: one centre × year × coordination-fee code (CID, CIF) — billed halves of the coordination flat fee, shown beside the forfait, never as acts
--- inputs: int_counted_lines (family coordination_fee of the NGAP reference)
+-- reads: int_counted_lines
+-- The counted lines of family coordination_fee in the NGAP reference.
 select
     centre_finess,
     year,

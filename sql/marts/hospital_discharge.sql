@@ -1,4 +1,5 @@
 -- grain: one centre × year — annexe 3 section 3, patients taken into care after a hospital discharge (the cohort)
+-- reads: int_discharge_episodes
 select
     centre_finess,
     year,

@@ -1,4 +1,5 @@
 -- grain: one centre × year (from the centre register) — annexe 3 section 5, « moyens mis en œuvre »
+-- reads: register_centres, register_internal_meetings, register_partners
 -- NULL when the register does not declare the list (absent is unknown, an empty list is 0);
 -- internal_meetings counts the meetings dated in the register's year.
 with meetings as (

@@ -1,4 +1,5 @@
 -- grain: one centre × year × month (1..12) — annexe 3 section 2, monthly patients and entries by reason
+-- reads: int_centre_years, int_reason_patients, stg_episodes
 with months as (
     select y.centre_finess, y.year, m.month::integer as month
     from int_centre_years as y

@@ -1,4 +1,5 @@
 -- grain: one centre × year — annexe 3 section 2 totals: patients distinct over the year, entries summed over months
+-- reads: int_centre_years, int_reason_patients, monthly
 with patients as (
     select * exclude (month) from int_reason_patients where month is null
 ),

@@ -1,4 +1,5 @@
 -- grain: one centre × year × dimension (referral | postcode) × value — annexe 3 section 2, origin of the patients of the year
+-- reads: int_line_attribution, int_patient_years, stg_episodes
 with first_episodes as (
     select
         centre_finess,

@@ -1,4 +1,5 @@
 -- grain: one centre × year × finding — the report's quality section: count, share of the subjects concerned, five examples
+-- reads: int_counted_lines, int_quality_findings
 with denominators as (
     select centre_finess, year, count(*) as counted_lines, count(distinct patient_id) as patients
     from int_counted_lines

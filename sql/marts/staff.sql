@@ -1,4 +1,5 @@
 -- grain: one centre × year (from the centre register) — annexe 3 section 4, « personnel du centre »
+-- reads: register_centres, register_nurses, register_secretaries
 -- nurse_fte counts every nurse (coordinators and managers included); rounded to 6 decimals
 -- only to drop floating-point noise (the forfait band is read from it).
 with nurses as (

@@ -1,13 +1,17 @@
 -- grain: one billing line (centre_finess, invoice_id, line_no), latest version after replays, with its NGAP family at the act date
--- inputs: billing_lines, ngap_reference (one row per code × zone × validity period)
--- The reference row is the one valid on the act's date for the centre's zone (`dom` for a FINESS 97…, else
--- `metropole`). The table proves values from 2009-04-15: an act dated earlier keeps its code's family (from the
--- code's earliest row) but has no reference value, so its amount is not checked.
+-- reads: billing_lines, finess_zones, ngap_reference
+-- ngap_reference holds one row per code × zone × validity period; finess_zones the NGAP zone (`dom` for a FINESS
+-- 97…, else `metropole`) and the holiday calendar (`alsace_moselle` for 57, 67, 68) of each FINESS prefix.
+-- The reference row is the one valid on the act's date for the centre's zone. The table proves values from
+-- 2009-04-15: an act dated earlier keeps its code's family (from the code's earliest row) but has no reference
+-- value, so its amount is not checked.
 with lines as (
     select
         b.*,
-        case when left(b.centre_finess, 2) = '97' then 'dom' else 'metropole' end as ngap_zone
+        z.ngap_zone,
+        z.holiday_zone
     from billing_lines as b
+    left join finess_zones as z on z.finess_prefix = left(b.centre_finess, 2)
 ),
 
 earliest as (
@@ -34,6 +38,7 @@ select
     b.status,
     b.episode_id,
     b.ngap_zone,
+    b.holiday_zone,
     coalesce(r.family, case when b.act_date < date '2009-04-15' then e.family end) as family,
     r.value_eur as reference_value_eur,
     r.unit as reference_unit,

@@ -1,4 +1,5 @@
 -- grain: one care episode (centre_finess, episode_id), latest version after replays
+-- reads: episodes
 select
     centre_finess,
     episode_id,

@@ -1,4 +1,5 @@
 -- grain: one patient of a centre (centre_finess, patient_id), latest version after replays
+-- reads: patients
 select
     centre_finess,
     patient_id,
