@@ -107,3 +107,55 @@ def test_the_2003_patient_file_needs_only_a_specific_file():
     assert evaluate_engagements(register, 2010)["items"]["patient_file"]["status"] == "met"
     later = register.model_copy(update={"year": 2020})
     assert evaluate_engagements(later, 2020)["items"]["patient_file"]["status"] == "not_met"
+
+
+def test_the_rule_tables_restate_the_families_and_departments_of_the_python_side(tmp_path: Path):
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    try:
+        initialise(con)
+        families = con.execute(
+            "select family, coefficient_counted, visit_act from ngap_families order by family"
+        ).fetchall()
+        zones = con.execute(
+            "select finess_prefix, ngap_zone, holiday_zone from finess_zones "
+            "where ngap_zone <> 'metropole' or holiday_zone <> 'metropole' order by 1"
+        ).fetchall()
+        prefixes = con.execute("select count(*), count(distinct finess_prefix) from finess_zones")
+        counted = prefixes.fetchall()
+        corsica = con.execute(
+            "select ngap_zone, holiday_zone from finess_zones where finess_prefix in ('2A', '2B')"
+        ).fetchall()
+    finally:
+        con.close()
+    # The 11 families of ngap_reference.csv; coefficients counted for AMI, AMX, AIS, DSI;
+    # a visit's acts are those and other_acts.
+    assert families == [
+        ("AIS", True, True),
+        ("AMI", True, True),
+        ("AMX", True, True),
+        ("DSI", True, True),
+        ("IFD", False, False),
+        ("IK", False, False),
+        ("coordination_fee", False, False),
+        ("night", False, False),
+        ("other_acts", False, True),
+        ("other_majorations", False, False),
+        ("sunday_holiday", False, False),
+    ]
+    # 00…99, 2A and 2B: only Moselle, Bas-Rhin, Haut-Rhin and the overseas 97 differ.
+    assert counted == [(102, 102)]
+    assert zones == [
+        ("57", "metropole", "alsace_moselle"),
+        ("67", "metropole", "alsace_moselle"),
+        ("68", "metropole", "alsace_moselle"),
+        ("97", "dom", "metropole"),
+    ]
+    assert corsica == [("metropole", "metropole")] * 2
+
+
+def test_a_changed_rule_changes_the_reference_stamp(monkeypatch):
+    from pipeline.core import reference
+
+    before = reference_stamp()
+    monkeypatch.setattr(reference, "COEFFICIENT_FAMILIES", ("AMI", "AMX", "AIS"))
+    assert reference_stamp() != before

@@ -170,3 +170,26 @@ def test_the_report_fingerprints_every_reference_table_it_read(tmp_path, db):
     assert meta["reference"]["ngap_sha256"] == sha("ngap_reference.csv")
     assert meta["reference"]["engagements_sha256"] == sha("engagements.csv")
     assert meta["reference"]["agreements_sha256"] == sha("agreements.csv")
+
+
+def test_an_audit_of_a_warehouse_without_the_rule_tables_uses_the_package_s(tmp_path, db):
+    """A warehouse last written before `ngap_families` and `finess_zones` existed, opened
+    read-only as of a load: the models still find the families and zones."""
+    import duckdb
+
+    from pipeline.warehouse.asof import open_as_of
+
+    lines = billing_rows({"act_date": "2025-03-01", "coefficient": "2"}, {"act_date": "2025-03-02"})
+    steps.ingest(make_extract(tmp_path / "m3", billing=lines), db)
+    con = duckdb.connect(str(db))
+    con.execute("drop table ngap_families")
+    con.execute("drop table finess_zones")
+    con.close()
+    audit = open_as_of(db, 1)
+    try:
+        rows = audit.execute(
+            "select family, count, coefficient_total from acts where scope = 'all'"
+        ).fetchall()
+    finally:
+        audit.close()
+    assert rows == [("AMI", 2, 3)]  # coefficients 2 and 1 (the builder's default)
