@@ -55,7 +55,7 @@ CANONICAL_DDL = [
     """create table if not exists key_fingerprints (
         centre_finess varchar primary key, fingerprint varchar not null,
         load_id bigint not null)""",
-    # ngap_reference and public_holidays are (re)created by pipeline.core.reference.
+    # The reference tables (`REFERENCE_TABLES`) are (re)created by pipeline.core.reference.
 ]
 
 

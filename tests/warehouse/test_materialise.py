@@ -19,6 +19,7 @@ import pytest
 from pipeline.core.resources import resource_dir
 from pipeline.orchestrate import steps
 from pipeline.warehouse.materialise import model_order, stored_models, touched_scopes
+from pipeline.warehouse.models import model_sql
 from tests.support import (
     FINESS,
     SAMPLE_DIR,
@@ -302,20 +303,8 @@ def _old_version(db: Path) -> None:
             kind = "table" if name in stored_models() else "view"
             con.execute(f"drop {kind} {name}")
         con.execute("drop table model_stamp")
-        pending = [
-            p
-            for layer in ("staging", "intermediate", "marts")
-            for p in sorted((resource_dir("sql") / layer).glob("*.sql"))
-        ]
-        while pending:
-            failed = []
-            for path in pending:
-                try:
-                    con.execute(f"create view {path.stem} as {path.read_text()}")
-                except duckdb.CatalogException:
-                    failed.append(path)
-            assert len(failed) < len(pending)
-            pending = failed
+        for name in model_order():  # the graph's order: each view after those it reads
+            con.execute(f"create view {name} as {model_sql(name)}")
     finally:
         con.close()
 
