@@ -77,7 +77,7 @@ select
     case when weekday = 6 then 'sunday_majoration_saturday' else 'sunday_majoration_working_day' end,
     line_ref || ' (' || strftime(act_date, '%d/%m/%Y') || ')'
 from sunday_majorations
-where weekday <> 0
+where weekday <> 0  -- Sunday is the majoration's own day
 
 union all
 select centre_finess, year, 'unknown_patient', line_ref
