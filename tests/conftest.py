@@ -39,6 +39,7 @@ def build(tmp_path: Path, db: Path):
     """Load one or more hand-made extracts, then return the report of FINESS × year."""
     from pipeline.orchestrate import steps
     from pipeline.report.build import build_report
+    from pipeline.report.scoped import CentreReader
     from pipeline.warehouse.database import connect
 
     counter = itertools.count(1)
@@ -49,7 +50,7 @@ def build(tmp_path: Path, db: Path):
     def _report(year: int = 2025, finess: str = FINESS) -> dict[str, Any]:
         con = connect(db)
         try:
-            return build_report(con, finess, year)
+            return build_report(CentreReader(con), finess, year)
         finally:
             con.close()
 

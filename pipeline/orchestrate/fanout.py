@@ -3,7 +3,7 @@
 Why: a report reads some forty small queries over the SQL models, stored as tables
 by the loads (`pipeline.warehouse.materialise`). For a federation the cost is in the queries'
 overhead: `report_group` runs each query once for a group of centres
-(`pipeline.report.scoped.group_rows`). A group holds about `GROUP_LINES` billing lines, in
+(`pipeline.report.scoped.GroupReader`). A group holds about `GROUP_LINES` billing lines, in
 the order the lines are stored, so its rows stay few, and groups are independent
 tasks: threads here (`run_groups`), Prefect task runners or a Dask cluster
 (`pipeline.orchestrate.flows`), each on a read-only connection.
@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.report.scoped import group_rows
+from pipeline.report.scoped import GroupReader
 from pipeline.warehouse.database import pack_in_groups
 
 GROUP_LINES = 1_000_000  # billing lines per group of centres
@@ -66,13 +66,13 @@ def report_group(
     from pipeline.render.write import write_report
     from pipeline.report.build import build_report
 
+    reader = GroupReader(con, tuple(centres))
     done = []
-    with group_rows(con, centres):
-        for finess in centres:
-            tell(f"Calcul des chiffres du centre {finess} ({year})")
-            built = build_report(con, finess, year)
-            paths = write_report(built, Path(out), formats, tell)
-            done.append(CentreReport(finess, paths, built))
+    for finess in centres:
+        tell(f"Calcul des chiffres du centre {finess} ({year})")
+        built = build_report(reader, finess, year)
+        paths = write_report(built, Path(out), formats, tell)
+        done.append(CentreReport(finess, paths, built))
     return done
 
 

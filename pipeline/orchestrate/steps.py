@@ -369,6 +369,7 @@ def verify(
     import json
 
     from pipeline.report.build import build_report
+    from pipeline.report.scoped import CentreReader
     from pipeline.report.verify import check_inputs, differences
 
     try:
@@ -384,7 +385,7 @@ def verify(
         on_inputs(len(meta.get("inputs") or []))
     con = open_warehouse(db, as_of)
     try:
-        again = json.loads(json.dumps(build_report(con, finess, year), default=str))
+        again = json.loads(json.dumps(build_report(CentreReader(con), finess, year), default=str))
     finally:
         con.close()
     return differences(original, again)

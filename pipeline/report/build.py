@@ -3,7 +3,8 @@
 Every figure is read from a model of `sql/marts/`, stored under its name by the loads
 (`pipeline.warehouse.materialise`), so the analyst who queries the warehouse and the report
 always agree. This module only reshapes rows into the JSON
-contract of annexe3-report.md.
+contract of annexe3-report.md. Its sections read through the `Reader` they are given
+(`pipeline.report.scoped`: one centre × year at a time, or a group's rows at once).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from pipeline.core.canonical import FINESS_PATTERN
 from pipeline.core.errors import UsageError
 from pipeline.core.reference import NGAP_FILE, holiday_zone
 from pipeline.core.resources import reference_file
-from pipeline.report.scoped import scoped_rows
-from pipeline.warehouse.database import scalar
+from pipeline.report.scoped import Reader
 
 SCHEMA_VERSION = 1
 ACT_FAMILIES = tuple(labels.ACT_FAMILIES)
@@ -45,37 +45,37 @@ def number(value: Any) -> Any:
 
 
 def _scoped(
-    con: duckdb.DuckDBPyConnection, sql: str, finess: str, year: int, order: str | None = None
+    reader: Reader, sql: str, finess: str, year: int, order: str | None = None
 ) -> list[dict[str, Any]]:
     """One centre × year's rows of `sql` (see `report.scoped`), numbers made JSON-friendly."""
-    rows = scoped_rows(con, sql, finess, year, order)
+    rows = reader.rows(sql, finess, year, order)
     return [{k: number(v) for k, v in row.items()} for row in rows]
 
 
-def _view(con: duckdb.DuckDBPyConnection, view: str, finess: str, year: int) -> list[dict]:
-    return _scoped(con, f"select * from {view}", finess, year)
+def _view(reader: Reader, view: str, finess: str, year: int) -> list[dict]:
+    return _scoped(reader, f"select * from {view}", finess, year)
 
 
-def _one(con: duckdb.DuckDBPyConnection, view: str, finess: str, year: int) -> dict[str, Any]:
-    rows = _view(con, view, finess, year)
+def _one(reader: Reader, view: str, finess: str, year: int) -> dict[str, Any]:
+    rows = _view(reader, view, finess, year)
     return rows[0] if rows else {}
 
 
-def clientele(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, int]:
-    row = _one(con, "clientele", finess, year)
+def clientele(reader: Reader, finess: str, year: int) -> dict[str, int]:
+    row = _one(reader, "clientele", finess, year)
     return {key: row.get(key, 0) for key in labels.CLIENTELE}
 
 
-def monthly(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[str, int]]:
-    by_month = {r["month"]: r for r in _view(con, "monthly", finess, year)}
+def monthly(reader: Reader, finess: str, year: int) -> list[dict[str, int]]:
+    by_month = {r["month"]: r for r in _view(reader, "monthly", finess, year)}
     return [
         {"month": m, **{k: by_month.get(m, {}).get(k, 0) for k in MONTHLY_KEYS}}
         for m in range(1, 13)
     ]
 
 
-def monthly_totals(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, int]:
-    row = _one(con, "monthly_totals", finess, year)
+def monthly_totals(reader: Reader, finess: str, year: int) -> dict[str, int]:
+    row = _one(reader, "monthly_totals", finess, year)
     return {key: row.get(key, 0) for key in MONTHLY_KEYS}
 
 
@@ -85,8 +85,8 @@ def _grouped(rows: list[dict[str, Any]], dimension: str, measure: str) -> dict[s
     return {str(r["value"]): r[measure] for r in picked}
 
 
-def origin(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
-    rows = _view(con, "origin", finess, year)
+def origin(reader: Reader, finess: str, year: int) -> dict[str, Any]:
+    rows = _view(reader, "origin", finess, year)
     return {
         "by_referral": _grouped(rows, "referral", "patients"),
         "by_postcode": _grouped(rows, "postcode", "patients"),
@@ -113,11 +113,9 @@ def _family_block(family: str, row: dict[str, Any], coefs: dict[str, Any], codes
     return block
 
 
-def acts(
-    con: duckdb.DuckDBPyConnection, finess: str, year: int, scope: str = "all"
-) -> dict[str, Any]:
+def acts(reader: Reader, finess: str, year: int, scope: str = "all") -> dict[str, Any]:
     def rows(view: str) -> list[dict[str, Any]]:
-        return [r for r in _view(con, view, finess, year) if r["scope"] == scope]
+        return [r for r in _view(reader, view, finess, year) if r["scope"] == scope]
 
     totals = {r["family"]: r for r in rows("acts")}
     coefs: dict[str, dict[str, Any]] = {f: {} for f in ACT_FAMILIES}
@@ -129,11 +127,11 @@ def acts(
     return {f: _family_block(f, totals.get(f, {}), coefs[f], codes[f]) for f in ACT_FAMILIES}
 
 
-def hospital_discharge(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
-    row = _one(con, "hospital_discharge", finess, year)
-    groups = _view(con, "hospital_discharge_groups", finess, year)
+def hospital_discharge(reader: Reader, finess: str, year: int) -> dict[str, Any]:
+    row = _one(reader, "hospital_discharge", finess, year)
+    groups = _view(reader, "hospital_discharge_groups", finess, year)
     details = _scoped(
-        con,
+        reader,
         "select distinct centre_finess, year, care_detail from int_discharge_episodes "
         "where care_type = 'other' and care_detail is not null",
         finess,
@@ -150,13 +148,13 @@ def hospital_discharge(con: duckdb.DuckDBPyConnection, finess: str, year: int) -
         "duration_days": {
             key: row.get(f"duration_{key}") for key in ("total", "mean", "median", "min", "max")
         },
-        "acts": acts(con, finess, year, scope="hospital_discharge"),
+        "acts": acts(reader, finess, year, scope="hospital_discharge"),
     }
 
 
-def quality(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
-    found = {r["finding"]: r for r in _view(con, "quality", finess, year)}
-    counted = _counted_lines(con, finess, year)
+def quality(reader: Reader, finess: str, year: int) -> dict[str, Any]:
+    found = {r["finding"]: r for r in _view(reader, "quality", finess, year)}
+    counted = _counted_lines(reader, finess, year)
     findings = {
         key: {
             "label": label,
@@ -171,18 +169,18 @@ def quality(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str,
         "counted_lines": counted,
         "findings_with_issues": sum(1 for f in findings.values() if f["count"]),
         "findings": findings,
-        "billing_audit": billing_audit(con, finess, year),
+        "billing_audit": billing_audit(reader, finess, year),
     }
 
 
-def billing_audit(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+def billing_audit(reader: Reader, finess: str, year: int) -> dict[str, Any]:
     """The billing audit: what billing errors cost or leave on the table, in euros.
 
     Indicative (« à vérifier »): each item counts visits or lines, with the euros at the
     reference's values on the act's date for the centre's zone (signed: positive =
     under-billed) and five example line ids; `ais_after_bsi` is a count only.
     """
-    found = {r["item"]: r for r in _view(con, "billing_audit", finess, year)}
+    found = {r["item"]: r for r in _view(reader, "billing_audit", finess, year)}
     items: dict[str, Any] = {}
     for key, label in labels.BILLING_AUDIT.items():
         row = found.get(key, {})
@@ -198,9 +196,9 @@ def billing_audit(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dic
     return {**items, "total_eur": number(total)}
 
 
-def coordination_fee(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+def coordination_fee(reader: Reader, finess: str, year: int) -> dict[str, Any]:
     """CID / CIF lines: the billed halves of the coordination flat fee, never acts."""
-    rows = _view(con, "coordination_fee", finess, year)
+    rows = _view(reader, "coordination_fee", finess, year)
     amounts = [r["amount_eur"] for r in rows if r["amount_eur"] is not None]
     return {
         "count": sum(r["count"] for r in rows),
@@ -209,11 +207,11 @@ def coordination_fee(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> 
     }
 
 
-def _counted_lines(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> int:
+def _counted_lines(reader: Reader, finess: str, year: int) -> int:
     """Counted lines of the centre × year: `int_line_attribution` (stored) has one row per
     counted line, where the view `int_counted_lines` would re-read the billing lines."""
     rows = _scoped(
-        con,
+        reader,
         "select centre_finess, year, count(*) as lines from int_line_attribution group by all",
         finess,
         year,
@@ -225,7 +223,7 @@ def _sha256_file(name: str) -> str:
     return hashlib.sha256(reference_file(name).read_bytes()).hexdigest()
 
 
-def inputs(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[str, Any]]:
+def inputs(reader: Reader, finess: str, year: int) -> list[dict[str, Any]]:
     """Every input file that fed this centre × year, with its fingerprint.
 
     A file loaded again unchanged is listed once, with the load that first brought it.
@@ -233,7 +231,7 @@ def inputs(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict[
     """
     year = int(year)
     return _scoped(
-        con,
+        reader,
         f"""select s.centre_finess, {year} as year, f.file_name as file,
                    f.table_name as "table", f.sha256, f.rows, min(f.load_id) as load_id
             from load_files f
@@ -255,14 +253,14 @@ def generation_time() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def coverage(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+def coverage(reader: Reader, finess: str, year: int) -> dict[str, Any]:
     """The first and last act dates of the counted lines and the months that hold some.
 
     Why: a report built from January and February must say so on its cover, or it would
     be read as the whole year's activity. Read from the `billed_period` model, which the
     refusal checks read too (`check_reportable`).
     """
-    row = _one(con, "billed_period", finess, year)
+    row = _one(reader, "billed_period", finess, year)
     first, last = row.get("first_act_date"), row.get("last_act_date")
     return {
         "first_act_date": first.isoformat() if first else None,
@@ -271,20 +269,20 @@ def coverage(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str
     }
 
 
-def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+def meta(reader: Reader, finess: str, year: int) -> dict[str, Any]:
     import holidays
 
     from pipeline.report.register_sections import AGREEMENTS_FILE, COMMITMENTS_FILE
 
-    name = _scoped(con, "select centre_finess, year, name from register_centres", finess, year)
-    files = inputs(con, finess, year)
+    name = _scoped(reader, "select centre_finess, year, name from register_centres", finess, year)
+    files = inputs(reader, finess, year)
     fingerprint = hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
     return {
         "schema_version": SCHEMA_VERSION,
         "centre_finess": finess,
         "centre_name": name[0]["name"] if name else None,
         "year": year,
-        "coverage": coverage(con, finess, year),
+        "coverage": coverage(reader, finess, year),
         "holiday_zone": holiday_zone(finess),
         "generated_at": generation_time(),
         "package_version": __version__,
@@ -294,39 +292,43 @@ def meta(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, An
             "agreements_sha256": _sha256_file(AGREEMENTS_FILE),
             "holidays_version": holidays.__version__,
         },
-        "as_of_load": scalar(con, "select max(load_id) from loads"),
+        "as_of_load": reader.value("select max(load_id) from loads"),
         "inputs_fingerprint": fingerprint,
         "inputs": files,
     }
 
 
-def build_report(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
-    """The whole report of one centre × year as a JSON-ready dict."""
+def build_report(reader: Reader, finess: str, year: int) -> dict[str, Any]:
+    """The whole report of one centre × year as a JSON-ready dict.
+
+    Every section reads through `reader` (`pipeline.report.scoped`): a `CentreReader` for
+    one centre, or the `GroupReader` of the centre's group in a federation's fan-out.
+    """
     from pipeline.report.register_sections import build_register_sections
 
     report: dict[str, Any] = {
-        "meta": meta(con, finess, year),
-        "clientele": clientele(con, finess, year),
-        "monthly": monthly(con, finess, year),
-        "monthly_totals": monthly_totals(con, finess, year),
-        "origin": origin(con, finess, year),
-        "acts": acts(con, finess, year),
-        "hospital_discharge": hospital_discharge(con, finess, year),
+        "meta": meta(reader, finess, year),
+        "clientele": clientele(reader, finess, year),
+        "monthly": monthly(reader, finess, year),
+        "monthly_totals": monthly_totals(reader, finess, year),
+        "origin": origin(reader, finess, year),
+        "acts": acts(reader, finess, year),
+        "hospital_discharge": hospital_discharge(reader, finess, year),
     }
-    report.update(build_register_sections(con, finess, year, unfilled_items(report)))
-    report["forfait"]["coordination_fee"] = coordination_fee(con, finess, year)
-    report["quality"] = quality(con, finess, year)
-    report["previous_year"] = previous_year(con, finess, year)
+    report.update(build_register_sections(reader, finess, year, unfilled_items(report)))
+    report["forfait"]["coordination_fee"] = coordination_fee(reader, finess, year)
+    report["quality"] = quality(reader, finess, year)
+    report["previous_year"] = previous_year(reader, finess, year)
     return report
 
 
-def _holds_billing(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> bool:
+def _holds_billing(reader: Reader, finess: str, year: int) -> bool:
     """Whether the warehouse holds counted lines of that centre × year.
 
     `int_centre_years` also lists years that only have an episode start or a register;
     comparing with such a year would show every billed figure as growing from zero.
     """
-    return _counted_lines(con, finess, year) > 0
+    return _counted_lines(reader, finess, year) > 0
 
 
 def counted_centres(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
@@ -375,7 +377,7 @@ def _act_figures(block: dict[str, Any]) -> dict[str, Any]:
     return {key: block[key] for key in keys if key in block}
 
 
-def previous_year(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any] | None:
+def previous_year(reader: Reader, finess: str, year: int) -> dict[str, Any] | None:
     """The headline figures of year − 1, so that every figure can show its change.
 
     Built by the same section builders as the year itself, hence counted by the same
@@ -383,18 +385,18 @@ def previous_year(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dic
     `months_with_lines` lets a reader see that the year before is incomplete.
     """
     before = year - 1
-    if not _holds_billing(con, finess, before):
+    if not _holds_billing(reader, finess, before):
         return None
-    discharge = hospital_discharge(con, finess, before)
-    months = monthly(con, finess, before)
+    discharge = hospital_discharge(reader, finess, before)
+    months = monthly(reader, finess, before)
     return {
         "year": before,
         "months_with_lines": sum(
             1 for m in months if any(m[k] for k in MONTHLY_KEYS if k.endswith("_patients"))
         ),
-        "clientele": clientele(con, finess, before),
-        "monthly_totals": monthly_totals(con, finess, before),
-        "acts": {f: _act_figures(b) for f, b in acts(con, finess, before).items()},
+        "clientele": clientele(reader, finess, before),
+        "monthly_totals": monthly_totals(reader, finess, before),
+        "acts": {f: _act_figures(b) for f, b in acts(reader, finess, before).items()},
         "hospital_discharge": {k: discharge[k] for k in ("patients", "episodes")},
     }
 

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import duckdb
-
 from pipeline.core.resources import reference_file
-from pipeline.report.scoped import scoped_rows
+from pipeline.report.scoped import Reader
 from schemas.register import ESTABLISHMENT_NATURES, CentreRegister
 
 Status = str  # "met" | "not_met" | "unknown"
@@ -145,9 +143,9 @@ OPTIONAL = ("public_health_missions", "internship")
 # --------------------------------------------------------------------------- small helpers
 
 
-def _view(con: duckdb.DuckDBPyConnection, view: str, finess: str, year: int) -> dict[str, Any]:
+def _view(reader: Reader, view: str, finess: str, year: int) -> dict[str, Any]:
     """The one row of a per-centre × year view (`staff`, `means`)."""
-    return scoped_rows(con, f"select * from {view}", finess, year)[0]
+    return reader.rows(f"select * from {view}", finess, year)[0]
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -179,20 +177,17 @@ def _absent(key: str) -> Outcome:
 # --------------------------------------------------------------------------- sections 4–9
 
 
-def _stored_register(
-    con: duckdb.DuckDBPyConnection, finess: str, year: int
-) -> CentreRegister | None:
-    rows = scoped_rows(
-        con, "select centre_finess, year, register_json from register_centres", finess, year
+def _stored_register(reader: Reader, finess: str, year: int) -> CentreRegister | None:
+    rows = reader.rows(
+        "select centre_finess, year, register_json from register_centres", finess, year
     )
     return CentreRegister.model_validate_json(rows[0]["register_json"]) if rows else None
 
 
-def staff_section(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dict[str, Any]:
+def staff_section(reader: Reader, finess: str, year: int) -> dict[str, Any]:
     """Annexe 3 section 4, from the `staff` view (+ the competences listed)."""
-    row = _view(con, "staff", finess, year)
-    competences = scoped_rows(
-        con,
+    row = _view(reader, "staff", finess, year)
+    competences = reader.rows(
         "select distinct centre_finess, year, unnest(other_competences) as c from register_nurses",
         finess,
         year,
@@ -211,10 +206,9 @@ def staff_section(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> dic
     }
 
 
-def _partners(con: duckdb.DuckDBPyConnection, finess: str, year: int, row: dict) -> dict:
+def _partners(reader: Reader, finess: str, year: int, row: dict) -> dict:
     by_nature: dict[str, dict[str, int]] = {}
-    for r in scoped_rows(
-        con,
+    for r in reader.rows(
         """select centre_finess, year, nature,
                   count(*) filter (where convention_signed is not null) as with_c,
                   count(*) filter (where convention_signed is null) as without_c
@@ -234,9 +228,8 @@ def _partners(con: duckdb.DuckDBPyConnection, finess: str, year: int, row: dict)
     }
 
 
-def _meetings_by_partner(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> list[dict]:
-    rows = scoped_rows(
-        con,
+def _meetings_by_partner(reader: Reader, finess: str, year: int) -> list[dict]:
+    rows = reader.rows(
         """select p.centre_finess, p.year, p.entry_no, p.partner_name as name, p.nature,
                   p.convention_signed,
                   count(m.meeting_date) filter (where year(m.meeting_date) = p.year) as meetings
@@ -261,28 +254,27 @@ def _meetings_by_partner(con: duckdb.DuckDBPyConnection, finess: str, year: int)
 
 
 def means_section(
-    con: duckdb.DuckDBPyConnection, finess: str, year: int, register: CentreRegister
+    reader: Reader, finess: str, year: int, register: CentreRegister
 ) -> dict[str, Any]:
     """Annexe 3 section 5, from the `means` view and the partner tables."""
-    row = _view(con, "means", finess, year)
+    row = _view(reader, "means", finess, year)
     pf = register.patient_file
     return {
         "internal_meetings": row["internal_meetings"],
-        "partners": _partners(con, finess, year, row),
-        "meetings_by_partner": _meetings_by_partner(con, finess, year),
+        "partners": _partners(reader, finess, year, row),
+        "meetings_by_partner": _meetings_by_partner(reader, finess, year),
         "patient_file": pf.model_dump() if pf else None,
         "transmission_log": register.transmission_log,
     }
 
 
 def permanence_section(
-    con: duckdb.DuckDBPyConnection, finess: str, year: int, register: CentreRegister
+    reader: Reader, finess: str, year: int, register: CentreRegister
 ) -> list[str] | None:
     """Annexe 3 section 6: the centre's own descriptions, in its order."""
     if register.permanence is None:
         return None
-    rows = scoped_rows(
-        con,
+    rows = reader.rows(
         "select centre_finess, year, entry_no, description from register_permanence",
         finess,
         year,
@@ -291,10 +283,9 @@ def permanence_section(
     return [r["description"] for r in rows]
 
 
-def _actions(con: duckdb.DuckDBPyConnection, finess: str, year: int, kind: str) -> list[dict]:
+def _actions(reader: Reader, finess: str, year: int, kind: str) -> list[dict]:
     """Actions of one kind dated in the year (or undated), in the register's order."""
-    rows = scoped_rows(
-        con,
+    rows = reader.rows(
         """select centre_finess, year, entry_no, kind, title, level, action_date
            from register_actions where action_date is null or year(action_date) = year""",
         finess,
@@ -305,12 +296,12 @@ def _actions(con: duckdb.DuckDBPyConnection, finess: str, year: int, kind: str) 
 
 
 def prevention_section(
-    con: duckdb.DuckDBPyConnection, finess: str, year: int, register: CentreRegister
+    reader: Reader, finess: str, year: int, register: CentreRegister
 ) -> dict[str, Any] | None:
     """Annexe 3 section 7, by level (accord national, régional, local)."""
     if register.prevention_actions is None:
         return None
-    actions = _actions(con, finess, year, "prevention")
+    actions = _actions(reader, finess, year, "prevention")
     by_level = {
         level: [
             {"title": a["title"], "date": _iso(a["action_date"])}
@@ -323,26 +314,25 @@ def prevention_section(
 
 
 def promotion_section(
-    con: duckdb.DuckDBPyConnection, finess: str, year: int, register: CentreRegister
+    reader: Reader, finess: str, year: int, register: CentreRegister
 ) -> dict[str, Any] | None:
     """Annexe 3 section 8."""
     if register.promotion_actions is None:
         return None
     actions = [
         {"title": a["title"], "date": _iso(a["action_date"])}
-        for a in _actions(con, finess, year, "promotion")
+        for a in _actions(reader, finess, year, "promotion")
     ]
     return {"actions": actions, "count": len(actions)}
 
 
 def training_section(
-    con: duckdb.DuckDBPyConnection, finess: str, year: int, register: CentreRegister
+    reader: Reader, finess: str, year: int, register: CentreRegister
 ) -> dict[str, Any] | None:
     """Annexe 3 section 9, by kind; `total_days` sums the days the register gives."""
     if register.trainings is None:
         return None
-    rows = scoped_rows(
-        con,
+    rows = reader.rows(
         """select centre_finess, year, entry_no, kind, description, nurses_trained, days
            from register_trainings""",
         finess,
@@ -384,8 +374,8 @@ def forfait(nurse_fte: float | None) -> dict[str, Any]:
     }
 
 
-def _exact_nurse_fte(con: duckdb.DuckDBPyConnection, finess: str, year: int) -> float:
-    return float(_view(con, "staff", finess, year)["nurse_fte"] or 0)
+def _exact_nurse_fte(reader: Reader, finess: str, year: int) -> float:
+    return float(_view(reader, "staff", finess, year)["nurse_fte"] or 0)
 
 
 # --------------------------------------------------------------------------- commitments
@@ -735,7 +725,7 @@ def attestation(finess: str, register: CentreRegister | None) -> dict[str, Any]:
 
 
 def build_register_sections(
-    con: duckdb.DuckDBPyConnection,
+    reader: Reader,
     finess: str,
     year: int,
     unfilled_items: list[str] | None = None,
@@ -745,7 +735,7 @@ def build_register_sections(
     Without a register for that centre × year every section is None (the report says
     « non renseigné ») and every commitment is unknown, except the report itself.
     """
-    register = _stored_register(con, finess, year)
+    register = _stored_register(reader, finess, year)
     if register is None:
         return {
             **dict.fromkeys(
@@ -756,13 +746,13 @@ def build_register_sections(
             "attestation": attestation(finess, None),
         }
     return {
-        "staff": staff_section(con, finess, year),
-        "means": means_section(con, finess, year, register),
-        "permanence": permanence_section(con, finess, year, register),
-        "prevention": prevention_section(con, finess, year, register),
-        "promotion": promotion_section(con, finess, year, register),
-        "training": training_section(con, finess, year, register),
-        "forfait": forfait(_exact_nurse_fte(con, finess, year)),
+        "staff": staff_section(reader, finess, year),
+        "means": means_section(reader, finess, year, register),
+        "permanence": permanence_section(reader, finess, year, register),
+        "prevention": prevention_section(reader, finess, year, register),
+        "promotion": promotion_section(reader, finess, year, register),
+        "training": training_section(reader, finess, year, register),
+        "forfait": forfait(_exact_nurse_fte(reader, finess, year)),
         "engagements": evaluate_engagements(register, year, unfilled_items),
         "attestation": attestation(finess, register),
     }

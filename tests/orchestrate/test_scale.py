@@ -180,8 +180,10 @@ def test_grouped_reports_equal_reports_read_from_the_views(
     federation, tmp_path, monkeypatch, group_lines
 ):
     """Whether a group holds one centre (two threads) or all three (each report query run
-    once for the group, `pipeline.report.scoped`), every report is the one read centre by centre."""
+    once for the group, `pipeline.report.scoped.GroupReader`), every report is the one read
+    centre by centre (`CentreReader`)."""
     from pipeline.report.build import build_report
+    from pipeline.report.scoped import CentreReader
     from pipeline.warehouse.database import connect
 
     monkeypatch.setattr(fanout, "GROUP_LINES", group_lines)
@@ -200,7 +202,9 @@ def test_grouped_reports_equal_reports_read_from_the_views(
         for path in paths:
             grouped = json.loads(path.read_text(encoding="utf-8"))
             finess = grouped["meta"]["centre_finess"]
-            plain = json.loads(json.dumps(build_report(con, finess, 2025), default=str))
+            plain = json.loads(
+                json.dumps(build_report(CentreReader(con), finess, 2025), default=str)
+            )
             assert _without_time(grouped) == _without_time(plain)
     finally:
         con.close()
@@ -302,12 +306,13 @@ def test_many_centres_print_one_line_each_not_a_summary_each(federation):
     from pipeline.cli.app import _print_reports
     from pipeline.render.formatting import french_number
     from pipeline.report.build import build_report
+    from pipeline.report.scoped import CentreReader
     from pipeline.warehouse.database import connect
 
     con = connect(federation, read_only=True)
     try:
         reports = [
-            json.loads(json.dumps(build_report(con, finess, 2025), default=str))
+            json.loads(json.dumps(build_report(CentreReader(con), finess, 2025), default=str))
             for finess in ("670000002", "750000001", "930000003")
         ]
     finally:

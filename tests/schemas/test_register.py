@@ -22,6 +22,7 @@ from pipeline.report.register_sections import (
     evaluate_engagements,
     forfait,
 )
+from pipeline.report.scoped import CentreReader
 from pipeline.warehouse.register_tables import REGISTER_DDL, REGISTER_TABLES, write_register
 from schemas.register import CentreRegister, load_register
 
@@ -121,7 +122,7 @@ def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
 def sections(tmp_path: Path, register: CentreRegister, **kwargs: Any) -> dict[str, Any]:
     con = warehouse(tmp_path)
     write_register(con, register, "centre.yaml", 1)
-    result = build_register_sections(con, register.finess, register.year, **kwargs)
+    result = build_register_sections(CentreReader(con), register.finess, register.year, **kwargs)
     con.close()
     return result
 
@@ -436,7 +437,9 @@ def test_absent_lists_give_none_sections(tmp_path: Path) -> None:
 
 def test_no_register_gives_empty_sections_and_unknown_commitments(tmp_path: Path) -> None:
     con = warehouse(tmp_path)
-    result = build_register_sections(con, FINESS, YEAR, ["âge inconnu pour 3 assuré(s)"])
+    result = build_register_sections(
+        CentreReader(con), FINESS, YEAR, ["âge inconnu pour 3 assuré(s)"]
+    )
     con.close()
     assert all(result[k] is None for k in ("staff", "means", "permanence", "training"))
     assert result["forfait"]["amount_eur"] is None
