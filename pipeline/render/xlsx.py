@@ -3,13 +3,16 @@
 Why a workbook beside the PDF: the centre's accountant and the CPAM agent re-use the
 figures (sums, charts, their own tables); numbers stored as text would defeat that.
 Each sheet is first described as plain data (`Sheet` → `Block` → rows), then written by
-one generic writer, so the layout rules live in one place.
+one generic writer, so the layout rules live in one place. Each number's format follows
+the `Kind` declared with its column (or, in a table of various indicators, its row):
+renaming a label never changes a format.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +22,66 @@ from pipeline.render.formatting import (
     act_parts,
     change_ratio,
     coverage_text,
+    dig,
     french_datetime,
     missing_months,
 )
 from pipeline.report.register_sections import FORFAIT_BANDS
 
 
+class Kind(StrEnum):
+    """What a number is, declared with its column or row; its cell format follows it."""
+
+    COUNT = "count"  # how many: patients, acts, lines, meetings, the days of a stay
+    NUMBER = "number"  # a number as written: a year, a load number, a coefficient, km
+    EUROS = "euros"
+    FTE = "fte"  # full-time equivalents
+    COEFFICIENTS = "coefficients"  # a sum of billed coefficients
+    DAYS = "days"  # days of training, a mean or median duration
+    SHARE = "share"  # a share of a whole, as a percentage
+
+
+# Read with two decimals even when whole; the other kinds show decimals only when a value
+# has a fraction (a whole-number format never rounds a fraction away).
+DECIMAL_KINDS = frozenset({Kind.EUROS, Kind.FTE, Kind.COEFFICIENTS, Kind.DAYS})
+
+
 class Ratio(float):
     """A relative change from N-1, written as a signed percentage."""
 
 
-class Share(Ratio):
-    """A share of a whole, written as a plain percentage."""
-
-
 @dataclass(frozen=True)
 class Change:
-    """A signed absolute change from N-1 (written with its sign)."""
+    """A signed absolute change from N-1, written with its sign in its figure's kind."""
 
     value: float
 
 
+@dataclass(frozen=True)
+class Column:
+    """A table's column: its French header and the kind of the numbers it holds.
+
+    No kind: text and dates, or numbers whose kind each row declares (`Row`).
+    """
+
+    head: str
+    kind: Kind | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of a table of various indicators, whose numbers are all of `kind`."""
+
+    kind: Kind
+    cells: list[Any]
+
+
 @dataclass
 class Block:
-    """One table of a sheet: an optional title, French headers, rows of cells."""
+    """One table of a sheet: an optional title, its columns, rows of cells."""
 
-    headers: list[str]
-    rows: list[list[Any]]
+    columns: list[Column]
+    rows: list[list[Any] | Row]
     title: str | None = None
 
 
@@ -57,6 +93,11 @@ class Sheet:
     title: str
     blocks: list[Block] = field(default_factory=list)
     note: str | None = None
+
+
+def columns(*specs: str | tuple[str, Kind]) -> list[Column]:
+    """Columns from their headers; a (header, kind) pair for a column of numbers."""
+    return [Column(*spec) if isinstance(spec, tuple) else Column(spec) for spec in specs]
 
 
 NO_REGISTER = "Registre du centre absent pour cette année : section non renseignée."
@@ -78,6 +119,14 @@ def yoy_heads(year: int, previous: dict[str, Any] | None, what: str = "") -> lis
     return [head, before, f"{what} : {change}", f"{what} : {pct}"]
 
 
+def yoy_columns(
+    year: int, previous: dict[str, Any] | None, what: str = "", kind: Kind | None = None
+) -> list[Column]:
+    """The columns of `yoy_heads`, of one kind (each row's when None): the change is
+    written in that kind, the relative change as a percentage (`Ratio`)."""
+    return [Column(head, kind) for head in yoy_heads(year, previous, what)]
+
+
 def yoy_cells(value: Any, prev: Any, previous: dict[str, Any] | None) -> list[Any]:
     """A figure, then its N-1 value, absolute change and relative change when known."""
     if not previous:
@@ -86,14 +135,6 @@ def yoy_cells(value: Any, prev: Any, previous: dict[str, Any] | None) -> list[An
         return [value, prev, None, None]
     ratio = change_ratio(value, prev)
     return [value, prev, Change(round(value - prev, 2)), None if ratio is None else Ratio(ratio)]
-
-
-def _prev(previous: dict[str, Any] | None, *path: str) -> Any:
-    """`previous[a][b]…`, or None: a figure N-1 does not have stays blank."""
-    data: Any = previous
-    for key in path:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
 
 
 def _date(iso: str | None) -> dt.date | None:
@@ -115,13 +156,15 @@ def meta_sheet(r: dict[str, Any]) -> Sheet:
             "Représentant légal",
             (r.get("attestation") or {}).get("legal_representative") or "non renseigné",
         ],
-        ["Année", m["year"]],
+        Row(Kind.NUMBER, ["Année", m["year"]]),
         ["Période couverte", coverage_text(m.get("coverage"))],
         ["Mois sans données", ", ".join(missing_months(m.get("coverage"))) or "aucun"],
-        ["Année de comparaison (N-1)", previous["year"] if previous else "aucune"],
+        Row(
+            Kind.NUMBER, ["Année de comparaison (N-1)", previous["year"] if previous else "aucune"]
+        ),
         ["Généré le", french_datetime(m["generated_at"])],
         ["Version de csi", m["package_version"]],
-        ["Chargement n°", m["as_of_load"]],
+        Row(Kind.NUMBER, ["Chargement n°", m["as_of_load"]]),
         [
             "Jours fériés",
             "Alsace-Moselle" if m["holiday_zone"] == "alsace_moselle" else "métropole",
@@ -130,17 +173,17 @@ def meta_sheet(r: dict[str, Any]) -> Sheet:
         ["Référentiel NGAP (SHA-256)", m["reference"]["ngap_sha256"]],
     ]
     title = f"Rapport d'activité {m['year']} (annexe 3)"
-    return Sheet("meta", title, [Block(["Rubrique", "Valeur"], rows)])
+    return Sheet("meta", title, [Block(columns("Rubrique", "Valeur"), rows)])
 
 
 def clientele_sheet(r: dict[str, Any]) -> Sheet:
     """Section 1, each figure beside its N-1 value and change."""
     py = r.get("previous_year")
     rows = [
-        [label, *yoy_cells(r["clientele"][key], _prev(py, "clientele", key), py)]
+        [label, *yoy_cells(r["clientele"][key], dig(py, "clientele", key), py)]
         for key, label in labels.CLIENTELE.items()
     ]
-    heads = ["Indicateur", *yoy_heads(r["meta"]["year"], py)]
+    heads = [Column("Indicateur"), *yoy_columns(r["meta"]["year"], py, kind=Kind.COUNT)]
     return Sheet("clientele", labels.SECTIONS["clientele"], [Block(heads, rows)])
 
 
@@ -169,7 +212,7 @@ def monthly_sheet(r: dict[str, Any]) -> Sheet:
     rows.append([f"Année {r['meta']['year']}", *(r["monthly_totals"][k] for k in labels.MONTHLY)])
     if py:
         rows += _monthly_yoy_rows(r, py)
-    heads = ["Mois", *labels.MONTHLY.values()]
+    heads = [Column("Mois"), *(Column(label, Kind.COUNT) for label in labels.MONTHLY.values())]
     return Sheet("monthly", labels.SECTIONS["monthly"], [Block(heads, rows)])
 
 
@@ -185,30 +228,30 @@ def origin_sheet(r: dict[str, Any]) -> Sheet:
         "origin",
         labels.SECTIONS["origin"],
         [
-            Block(["Adressé par", "Assurés"], referral),
-            Block(["Code postal de résidence", "Assurés"], postcode),
+            Block(columns("Adressé par", ("Assurés", Kind.COUNT)), referral),
+            Block(columns("Code postal de résidence", ("Assurés", Kind.COUNT)), postcode),
         ],
     )
 
 
 ACT_MEASURES = {
-    "count": "Nombre",
-    "coefficient_total": "Coefficients facturés",
-    "km": "Kilomètres",
-    "amount_eur": "Montant (€)",
+    "count": ("Nombre", Kind.COUNT),
+    "coefficient_total": ("Coefficients facturés", Kind.COEFFICIENTS),
+    "km": ("Kilomètres", Kind.NUMBER),
+    "amount_eur": ("Montant (€)", Kind.EUROS),
 }
 
 
 def acts_block(acts: dict[str, Any], year: int, py: dict[str, Any] | None, title: str) -> Block:
     """Section 3 figures of every family, with N-1 beside each when `py` is given."""
-    heads = ["Acte"]
-    for label in ACT_MEASURES.values():
-        heads += yoy_heads(year, py, label)
+    heads = [Column("Acte")]
+    for label, kind in ACT_MEASURES.values():
+        heads += yoy_columns(year, py, label, kind)
     rows = []
     for family, label in labels.ACT_FAMILIES.items():
         row: list[Any] = [label]
         for key in ACT_MEASURES:
-            row += yoy_cells(acts[family].get(key), _prev(py, "acts", family, key), py)
+            row += yoy_cells(acts[family].get(key), dig(py, "acts", family, key), py)
         rows.append(row)
     return Block(heads, rows, title)
 
@@ -252,36 +295,65 @@ def acts_detail_sheet(r: dict[str, Any]) -> Sheet:
     """The breakdowns by coefficient and code, long format: easy to pivot."""
     rows = _breakdown_rows("Tous les assurés", r["acts"])
     rows += _breakdown_rows("Sortie d'hospitalisation", r["hospital_discharge"]["acts"])
-    heads = ["Périmètre", "Acte", "Ventilation", "Coefficient ou code", "Nombre"]
+    heads = columns(
+        "Périmètre",
+        "Acte",
+        "Ventilation",
+        ("Coefficient ou code", Kind.NUMBER),
+        ("Nombre", Kind.COUNT),
+    )
     return Sheet("acts_detail", labels.ACT_FIELDS["by_coefficient"], [Block(heads, rows)])
 
 
 def _groups_block(groups: dict[str, int], head: str, names: dict[str, str]) -> Block:
     """Patients per group (establishment, service, care type)."""
-    return Block([head, "Assurés"], [[names.get(k, k), n] for k, n in groups.items()])
+    rows: list[list[Any] | Row] = [[names.get(k, k), n] for k, n in groups.items()]
+    return Block(columns(head, ("Assurés", Kind.COUNT)), rows)
+
+
+# Stays last whole days (counted); their mean and median are read with decimals.
+DURATION_KINDS = {
+    "total": Kind.COUNT,
+    "mean": Kind.DAYS,
+    "median": Kind.DAYS,
+    "min": Kind.COUNT,
+    "max": Kind.COUNT,
+}
 
 
 def discharge_sheet(r: dict[str, Any]) -> Sheet:
     """The hospital-discharge cohort: counts with N-1, durations, groups and acts."""
     h, py, year = r["hospital_discharge"], r.get("previous_year"), r["meta"]["year"]
     figures = [
-        [
-            "Nombre d'assurés",
-            *yoy_cells(h["patients"], _prev(py, "hospital_discharge", "patients"), py),
-        ],
-        [
-            "Nombre de prises en charge",
-            *yoy_cells(h["episodes"], _prev(py, "hospital_discharge", "episodes"), py),
-        ],
-        *([label, h["duration_days"][key]] for key, label in labels.DURATION.items()),
+        Row(
+            Kind.COUNT,
+            [
+                "Nombre d'assurés",
+                *yoy_cells(h["patients"], dig(py, "hospital_discharge", "patients"), py),
+            ],
+        ),
+        Row(
+            Kind.COUNT,
+            [
+                "Nombre de prises en charge",
+                *yoy_cells(h["episodes"], dig(py, "hospital_discharge", "episodes"), py),
+            ],
+        ),
+        *(
+            Row(DURATION_KINDS[key], [label, h["duration_days"][key]])
+            for key, label in labels.DURATION.items()
+        ),
     ]
     unknown = {"unknown": "Non renseigné"}
     blocks = [
-        Block(["Indicateur", *yoy_heads(year, py)], figures),
+        Block([Column("Indicateur"), *yoy_columns(year, py)], figures),
         _groups_block(h["by_establishment"], "Établissement d'origine", unknown),
         _groups_block(h["by_service"], "Service d'origine", unknown),
         _groups_block(h["by_care_type"], "Type de prise en charge", labels.CARE_TYPES),
-        Block(["Autre type de prise en charge, précisé"], [[t] for t in h["other_care_details"]]),
+        Block(
+            columns("Autre type de prise en charge, précisé"),
+            [[t] for t in h["other_care_details"]],
+        ),
         acts_block(h["acts"], year, None, "Actes des assurés sortis d'hospitalisation"),
     ]
     return Sheet("hospital_discharge", labels.SECTIONS["hospital_discharge"], blocks)
@@ -297,32 +369,35 @@ def staff_sheet(r: dict[str, Any]) -> Sheet:
     if not s:
         sheet.note = NO_REGISTER
         return sheet
-    rows = [
-        ["Nombre total d'infirmières exerçant dans le centre", s["nurses"]],
-        ["Nombre d'équivalents temps plein", s["nurse_fte"]],
-        [
-            "Infirmières habilitées à pratiquer les actes de chimiothérapie",
-            s["chemotherapy_qualified"],
-        ],
-        ["Infirmières disposant d'une autre compétence", s["other_competence"]],
+    rows: list[list[Any] | Row] = [
+        Row(Kind.COUNT, ["Nombre total d'infirmières exerçant dans le centre", s["nurses"]]),
+        Row(Kind.FTE, ["Nombre d'équivalents temps plein", s["nurse_fte"]]),
+        Row(
+            Kind.COUNT,
+            [
+                "Infirmières habilitées à pratiquer les actes de chimiothérapie",
+                s["chemotherapy_qualified"],
+            ],
+        ),
+        Row(Kind.COUNT, ["Infirmières disposant d'une autre compétence", s["other_competence"]]),
         ["Autres compétences", ", ".join(s["other_competences"])],
-        ["Secrétaires", s["secretaries"]],
-        ["Secrétaires (ETP)", s["secretary_fte"]],
-        ["Infirmières d'encadrement", s["managers"]],
-        ["Infirmières d'encadrement (ETP)", s["manager_fte"]],
+        Row(Kind.COUNT, ["Secrétaires", s["secretaries"]]),
+        Row(Kind.FTE, ["Secrétaires (ETP)", s["secretary_fte"]]),
+        Row(Kind.COUNT, ["Infirmières d'encadrement", s["managers"]]),
+        Row(Kind.FTE, ["Infirmières d'encadrement (ETP)", s["manager_fte"]]),
     ]
-    sheet.blocks.append(Block(["Indicateur", "Valeur"], rows))
+    sheet.blocks.append(Block(columns("Indicateur", "Valeur"), rows))
     return sheet
 
 
 def _means_blocks(mm: dict[str, Any]) -> list[Block]:
     """Section 5: meetings, partners by nature, meetings per partner, patient file."""
     pf = mm["patient_file"] or {}
-    figures = [
-        ["Réunions de coordination interne", mm["internal_meetings"]],
-        ["Partenaires", mm["partners"]["total"]],
-        ["… dont sous convention", mm["partners"]["with_convention"]],
-        ["… dont sans convention", mm["partners"]["without_convention"]],
+    figures: list[list[Any] | Row] = [
+        Row(Kind.COUNT, ["Réunions de coordination interne", mm["internal_meetings"]]),
+        Row(Kind.COUNT, ["Partenaires", mm["partners"]["total"]]),
+        Row(Kind.COUNT, ["… dont sous convention", mm["partners"]["with_convention"]]),
+        Row(Kind.COUNT, ["… dont sans convention", mm["partners"]["without_convention"]]),
         ["Dossier patient spécifique", YES_NO[pf.get("specific")]],
         ["Dossier informatisé", YES_NO[pf.get("computerised")]],
         ["Dossier partagé", YES_NO[pf.get("shared")]],
@@ -342,10 +417,23 @@ def _means_blocks(mm: dict[str, Any]) -> list[Block]:
         for p in mm["meetings_by_partner"]
     ]
     return [
-        Block(["Indicateur", "Valeur"], figures),
-        Block(["Nature du partenaire", "Avec convention", "Sans convention"], natures),
+        Block(columns("Indicateur", "Valeur"), figures),
         Block(
-            ["Partenaire", "Nature", "Convention signée le", "Réunions de coordination"], partners
+            columns(
+                "Nature du partenaire",
+                ("Avec convention", Kind.COUNT),
+                ("Sans convention", Kind.COUNT),
+            ),
+            natures,
+        ),
+        Block(
+            columns(
+                "Partenaire",
+                "Nature",
+                "Convention signée le",
+                ("Réunions de coordination", Kind.COUNT),
+            ),
+            partners,
         ),
     ]
 
@@ -366,7 +454,7 @@ def permanence_sheet(r: dict[str, Any]) -> Sheet:
     if r["permanence"] is None:
         sheet.note = NO_REGISTER
     else:
-        sheet.blocks.append(Block(["Modalité"], [[p] for p in r["permanence"]]))
+        sheet.blocks.append(Block(columns("Modalité"), [[p] for p in r["permanence"]]))
     return sheet
 
 
@@ -381,7 +469,7 @@ def prevention_sheet(r: dict[str, Any]) -> Sheet:
         for level, label in labels.PREVENTION_LEVELS.items()
         for a in r["prevention"]["by_level"].get(level, [])
     ]
-    sheet.blocks.append(Block(["Niveau", "Action", "Date"], rows))
+    sheet.blocks.append(Block(columns("Niveau", "Action", "Date"), rows))
     return sheet
 
 
@@ -392,7 +480,7 @@ def promotion_sheet(r: dict[str, Any]) -> Sheet:
         sheet.note = NO_REGISTER
         return sheet
     rows = [[a["title"], _date(a["date"])] for a in r["promotion"]["actions"]]
-    sheet.blocks.append(Block(["Action", "Date"], rows))
+    sheet.blocks.append(Block(columns("Action", "Date"), rows))
     return sheet
 
 
@@ -408,7 +496,10 @@ def training_sheet(r: dict[str, Any]) -> Sheet:
         for t in r["training"]["by_kind"].get(kind, [])
     ]
     rows.append(["Total", None, None, r["training"]["total_days"]])
-    sheet.blocks.append(Block(["Type", "Description", "Infirmières formées", "Jours"], rows))
+    heads = columns(
+        "Type", "Description", ("Infirmières formées", Kind.COUNT), ("Jours", Kind.DAYS)
+    )
+    sheet.blocks.append(Block(heads, rows))
     return sheet
 
 
@@ -428,11 +519,14 @@ def forfait_sheet(r: dict[str, Any]) -> Sheet:
     sheet = Sheet("forfait", labels.SECTIONS["forfait"])
     if f["amount_eur"] is None:
         sheet.note = "Non calculable sans registre du centre (ETP infirmiers inconnus)."
-    rows = [
-        ["ETP infirmiers de l'année", f["nurse_fte"]],
-        ["Forfait annuel de coordination (€)", f["amount_eur"]],
-        ["… versé à l'adhésion (€)", f["at_adhesion_eur"]],
-        ["… versé après un an, à la remise du rapport (€)", f["after_one_year_eur"]],
+    rows: list[list[Any] | Row] = [
+        Row(Kind.FTE, ["ETP infirmiers de l'année", f["nurse_fte"]]),
+        Row(Kind.EUROS, ["Forfait annuel de coordination (€)", f["amount_eur"]]),
+        Row(Kind.EUROS, ["… versé à l'adhésion (€)", f["at_adhesion_eur"]]),
+        Row(
+            Kind.EUROS,
+            ["… versé après un an, à la remise du rapport (€)", f["after_one_year_eur"]],
+        ),
     ]
     bands = sorted(FORFAIT_BANDS)
     highs = [b[0] for b in bands[1:]] + [None]
@@ -441,14 +535,18 @@ def forfait_sheet(r: dict[str, Any]) -> Sheet:
         for (low, eur), high in zip(bands, highs, strict=True)
     ]
     sheet.blocks = [
-        Block(["Rubrique", "Valeur"], rows),
-        Block(["ETP infirmiers", "Forfait annuel (€)", ""], scale, "Barème"),
+        Block(columns("Rubrique", "Valeur"), rows),
+        Block(columns("ETP infirmiers", ("Forfait annuel (€)", Kind.EUROS), ""), scale, "Barème"),
     ]
     fee = f.get("coordination_fee")
     if fee:
-        fee_rows = [[labels.COORDINATION_FEE.get(c, c), n] for c, n in fee["by_code"].items()]
-        fee_rows.append(["Montant facturé (€)", fee["amount_eur"]])
-        sheet.blocks.append(Block(["Code", "Nombre"], fee_rows, labels.COORDINATION_FEE["title"]))
+        fee_rows: list[list[Any] | Row] = [
+            Row(Kind.COUNT, [labels.COORDINATION_FEE.get(c, c), n])
+            for c, n in fee["by_code"].items()
+        ]
+        fee_rows.append(Row(Kind.EUROS, ["Montant facturé (€)", fee["amount_eur"]]))
+        title = labels.COORDINATION_FEE["title"]
+        sheet.blocks.append(Block(columns("Code", "Nombre"), fee_rows, title))
     return sheet
 
 
@@ -466,13 +564,14 @@ def engagements_sheet(r: dict[str, Any]) -> Sheet:
         for i in e["items"].values()
     ]
     blocks = [
-        Block(["État", "Engagements"], counts),
-        Block(["Engagement", "Source", "État", "Éléments"], items),
+        Block(columns("État", ("Engagements", Kind.COUNT)), counts),
+        Block(columns("Engagement", "Source", "État", "Éléments"), items),
     ]
     if e.get("texts"):
-        blocks.append(Block(["Textes évalués"], [[t] for t in e["texts"]]))
+        blocks.append(Block(columns("Textes évalués"), [[t] for t in e["texts"]]))
     if e["to_fix"]:
-        blocks.append(Block(["À régulariser avant l'envoi du rapport"], [[t] for t in e["to_fix"]]))
+        to_fix: list[list[Any] | Row] = [[t] for t in e["to_fix"]]
+        blocks.append(Block(columns("À régulariser avant l'envoi du rapport"), to_fix))
     return Sheet("engagements", labels.SECTIONS["engagements"], blocks)
 
 
@@ -484,7 +583,7 @@ def quality_sheet(r: dict[str, Any]) -> Sheet:
             f["label"],
             f["count"],
             labels.UNITS[labels.QUALITY_UNITS.get(key, f["unit"])],
-            None if f["share"] is None else Share(f["share"]),
+            f["share"],
             ", ".join(f["examples"]),
         ]
         for key, f in q["findings"].items()
@@ -494,9 +593,16 @@ def quality_sheet(r: dict[str, Any]) -> Sheet:
         ["Contrôles signalant des points à corriger", q["findings_with_issues"]],
     ]
     blocks = [
-        Block(["Indicateur", "Valeur"], summary),
+        Block(columns("Indicateur", ("Valeur", Kind.COUNT)), summary),
         Block(
-            ["Contrôle", "Nombre", "Unité", "Part", "Exemples (à corriger dans le logiciel)"], rows
+            columns(
+                "Contrôle",
+                ("Nombre", Kind.COUNT),
+                "Unité",
+                ("Part", Kind.SHARE),
+                "Exemples (à corriger dans le logiciel)",
+            ),
+            rows,
         ),
     ]
     return Sheet("quality", labels.SECTIONS["quality"], blocks)
@@ -518,7 +624,13 @@ def billing_audit_sheet(r: dict[str, Any]) -> Sheet:
     ]
     total = "Total (solde en jeu, € ; positif : sous-facturé)"
     rows.append([total, None, None, audit.get("total_eur"), None])
-    heads = ["Point à vérifier", "Nombre", "Unité", "Montant en jeu (€)", "Exemples (lignes)"]
+    heads = columns(
+        "Point à vérifier",
+        ("Nombre", Kind.COUNT),
+        "Unité",
+        ("Montant en jeu (€)", Kind.EUROS),
+        "Exemples (lignes)",
+    )
     sheet = Sheet("billing_audit", labels.BILLING_AUDIT_TITLE, [Block(heads, rows)])
     sheet.note = (
         "Pistes pour le secrétariat, à vérifier dans chaque dossier ; montants aux valeurs "
@@ -532,7 +644,9 @@ def inputs_sheet(r: dict[str, Any]) -> Sheet:
     rows = [
         [f["file"], f["table"], f["rows"], f["load_id"], f["sha256"]] for f in r["meta"]["inputs"]
     ]
-    heads = ["Fichier", "Table", "Lignes", "Chargement n°", "SHA-256"]
+    heads = columns(
+        "Fichier", "Table", ("Lignes", Kind.COUNT), ("Chargement n°", Kind.NUMBER), "SHA-256"
+    )
     return Sheet("inputs", "Fichiers sources et empreintes", [Block(heads, rows)])
 
 
@@ -576,17 +690,18 @@ class _Writer:
         self.book = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
         self.formats = {name: self.book.add_format(spec) for name, spec in FORMATS.items()}
 
-    def cell(self, ws: Any, row: int, col: int, value: Any, context: str) -> None:
-        """One cell, typed: numbers, changes, percentages and dates keep their type."""
+    def cell(self, ws: Any, row: int, col: int, value: Any, kind: Kind | None) -> None:
+        """One cell, typed: numbers (in the format of their `kind`), changes, percentages
+        and dates keep their type."""
         f = self.formats
         if value is None:
             return
-        if isinstance(value, Change):
-            ws.write_number(row, col, value.value, f[_number_kind(value.value, context, "change_")])
-        elif isinstance(value, Ratio):
-            ws.write_number(row, col, value, f[_ratio_kind(value)])
+        if isinstance(value, Ratio):
+            ws.write_number(row, col, value, f["pct"])
+        elif isinstance(value, Change):
+            ws.write_number(row, col, value.value, f[number_format(value.value, kind, "change_")])
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            ws.write_number(row, col, value, f[_number_kind(value, context)])
+            ws.write_number(row, col, value, f[number_format(value, kind)])
         elif isinstance(value, dt.date):
             ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), f["date"])
         else:
@@ -598,13 +713,16 @@ class _Writer:
         if block.title:
             ws.write_string(row, 0, block.title, self.formats["block"])
             row += 1
-        for col, head in enumerate(block.headers):
-            ws.write_string(row, col, head, self.formats["head"])
-            widths[col] = max(widths.get(col, 0), min(len(head), 24))
+        for col, column in enumerate(block.columns):
+            ws.write_string(row, col, column.head, self.formats["head"])
+            widths[col] = max(widths.get(col, 0), min(len(column.head), 24))
         for values in block.rows:
             row += 1
-            for col, value in enumerate(values):
-                self.cell(ws, row, col, value, f"{block.headers[col]} {values[0]}")
+            row_kind, cells = (
+                (values.kind, values.cells) if isinstance(values, Row) else (None, values)
+            )
+            for col, value in enumerate(cells):
+                self.cell(ws, row, col, value, row_kind or block.columns[col].kind)
                 widths[col] = max(widths.get(col, 0), _width(value))
         return row + 2
 
@@ -642,22 +760,21 @@ FORMATS: dict[str, dict[str, Any]] = {
     "wrap": {"text_wrap": True, "valign": "top"},
 }
 
-# Figures read with decimals even when whole (amounts, FTE, coefficients, days).
-DECIMAL_HINTS = ("€", "ETP", "Coefficients", "Jours", "Durée moyenne", "Durée médiane")
 
+def number_format(value: float, kind: Kind | None, prefix: str = "") -> str:
+    """The format (a key of `FORMATS`) of a number of `kind`; `prefix` "change_" for a
+    signed change from N-1.
 
-def _ratio_kind(value: Ratio) -> str:
-    """Signed change, or share; a small non-zero share gets two decimals, never « 0,0 % »."""
-    if not isinstance(value, Share):
-        return "pct"
-    return "share_fine" if value and round(value * 100, 1) == 0 else "share"
-
-
-def _number_kind(value: float, context: str, prefix: str = "") -> str:
-    """The format of a number: decimals for amounts and FTE, none for counts."""
-    if any(hint in context for hint in DECIMAL_HINTS) or not float(value).is_integer():
-        return f"{prefix}dec"
-    return f"{prefix}int"
+    Amounts, FTE, coefficients and days show two decimals (`DECIMAL_KINDS`); the other
+    kinds none unless the value has a fraction; a small non-zero share gets two decimals,
+    never « 0,0 % ». A number without a declared kind is a sheet description to complete.
+    """
+    if kind is None:
+        raise ValueError(f"the number {value!r} has no declared kind (Column or Row)")
+    if kind is Kind.SHARE:
+        return "share_fine" if value and round(value * 100, 1) == 0 else "share"
+    decimals = kind in DECIMAL_KINDS or not float(value).is_integer()
+    return f"{prefix}{'dec' if decimals else 'int'}"
 
 
 def _width(value: Any) -> int:
