@@ -11,6 +11,7 @@ renaming a label never changes a format.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -81,7 +82,7 @@ class Block:
     """One table of a sheet: an optional title, its columns, rows of cells."""
 
     columns: list[Column]
-    rows: list[list[Any] | Row]
+    rows: Sequence[list[Any] | Row]
     title: str | None = None
 
 
@@ -148,7 +149,7 @@ def _date(iso: str | None) -> dt.date | None:
 def meta_sheet(r: dict[str, Any]) -> Sheet:
     """Who, which year, and the fingerprints an auditor needs to regenerate the figures."""
     m, previous = r["meta"], r.get("previous_year")
-    rows = [
+    rows: list[list[Any] | Row] = [
         ["Centre", m["centre_name"]],
         ["FINESS", m["centre_finess"]],
         ["Adresse", (r.get("attestation") or {}).get("address") or "non renseignée"],
@@ -242,7 +243,9 @@ ACT_MEASURES = {
 }
 
 
-def acts_block(acts: dict[str, Any], year: int, py: dict[str, Any] | None, title: str) -> Block:
+def acts_block(
+    acts: dict[str, Any], year: int, py: dict[str, Any] | None, title: str | None
+) -> Block:
     """Section 3 figures of every family, with N-1 beside each when `py` is given."""
     heads = [Column("Acte")]
     for label, kind in ACT_MEASURES.values():
@@ -307,7 +310,7 @@ def acts_detail_sheet(r: dict[str, Any]) -> Sheet:
 
 def _groups_block(groups: dict[str, int], head: str, names: dict[str, str]) -> Block:
     """Patients per group (establishment, service, care type)."""
-    rows: list[list[Any] | Row] = [[names.get(k, k), n] for k, n in groups.items()]
+    rows = [[names.get(k, k), n] for k, n in groups.items()]
     return Block(columns(head, ("Assurés", Kind.COUNT)), rows)
 
 
@@ -570,7 +573,7 @@ def engagements_sheet(r: dict[str, Any]) -> Sheet:
     if e.get("texts"):
         blocks.append(Block(columns("Textes évalués"), [[t] for t in e["texts"]]))
     if e["to_fix"]:
-        to_fix: list[list[Any] | Row] = [[t] for t in e["to_fix"]]
+        to_fix = [[t] for t in e["to_fix"]]
         blocks.append(Block(columns("À régulariser avant l'envoi du rapport"), to_fix))
     return Sheet("engagements", labels.SECTIONS["engagements"], blocks)
 
@@ -733,7 +736,7 @@ class _Writer:
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
         ws.write_string(0, 0, sheet.title, self.formats["title"])
-        row, widths = 2, {}
+        row, widths = 2, dict[int, int]()
         if sheet.note:
             ws.write_string(row, 0, sheet.note, self.formats["note"])
             row += 2
