@@ -34,7 +34,8 @@ class Kind(StrEnum):
     """What a number is, declared with its column or row; its cell format follows it."""
 
     COUNT = "count"  # how many: patients, acts, lines, meetings, the days of a stay
-    NUMBER = "number"  # a number as written: a year, a load number, a coefficient, km
+    NUMBER = "number"  # a number as written: a coefficient, km
+    IDENTIFIER = "identifier"  # a year, a load number: digits without a thousands separator
     EUROS = "euros"
     FTE = "fte"  # full-time equivalents
     COEFFICIENTS = "coefficients"  # a sum of billed coefficients
@@ -157,15 +158,16 @@ def meta_sheet(r: dict[str, Any]) -> Sheet:
             "Représentant légal",
             (r.get("attestation") or {}).get("legal_representative") or "non renseigné",
         ],
-        Row(Kind.NUMBER, ["Année", m["year"]]),
+        Row(Kind.IDENTIFIER, ["Année", m["year"]]),
         ["Période couverte", coverage_text(m.get("coverage"))],
         ["Mois sans données", ", ".join(missing_months(m.get("coverage"))) or "aucun"],
         Row(
-            Kind.NUMBER, ["Année de comparaison (N-1)", previous["year"] if previous else "aucune"]
+            Kind.IDENTIFIER,
+            ["Année de comparaison (N-1)", previous["year"] if previous else "aucune"],
         ),
         ["Généré le", french_datetime(m["generated_at"])],
         ["Version de csi", m["package_version"]],
-        Row(Kind.NUMBER, ["Chargement n°", m["as_of_load"]]),
+        Row(Kind.IDENTIFIER, ["Chargement n°", m["as_of_load"]]),
         [
             "Jours fériés",
             "Alsace-Moselle" if m["holiday_zone"] == "alsace_moselle" else "métropole",
@@ -648,7 +650,7 @@ def inputs_sheet(r: dict[str, Any]) -> Sheet:
         [f["file"], f["table"], f["rows"], f["load_id"], f["sha256"]] for f in r["meta"]["inputs"]
     ]
     heads = columns(
-        "Fichier", "Table", ("Lignes", Kind.COUNT), ("Chargement n°", Kind.NUMBER), "SHA-256"
+        "Fichier", "Table", ("Lignes", Kind.COUNT), ("Chargement n°", Kind.IDENTIFIER), "SHA-256"
     )
     return Sheet("inputs", "Fichiers sources et empreintes", [Block(heads, rows)])
 
@@ -752,6 +754,7 @@ FORMATS: dict[str, dict[str, Any]] = {
     "head": {"bold": True, "bg_color": "#f2f6f9", "border": 1, "text_wrap": True, "valign": "top"},
     "note": {"italic": True, "font_color": "#5b6773"},
     "int": {"num_format": "#,##0"},
+    "identifier": {"num_format": "0"},  # « 2025 », never « 2 025 »
     "dec": {"num_format": "#,##0.00"},
     "pct": {"num_format": "+0.0%;-0.0%;0.0%"},
     "share": {"num_format": "0.0%"},
@@ -774,6 +777,8 @@ def number_format(value: float, kind: Kind | None, prefix: str = "") -> str:
     """
     if kind is None:
         raise ValueError(f"the number {value!r} has no declared kind (Column or Row)")
+    if kind is Kind.IDENTIFIER:
+        return "identifier"
     if kind is Kind.SHARE:
         return "share_fine" if value and round(value * 100, 1) == 0 else "share"
     decimals = kind in DECIMAL_KINDS or not float(value).is_integer()

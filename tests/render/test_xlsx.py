@@ -87,6 +87,15 @@ def test_numbers_take_the_format_of_their_declared_kind(report, tmp_path):
     ]
 
 
+def test_the_year_and_load_number_read_without_a_thousands_separator(report, tmp_path):
+    path = tmp_path / "annexe3.xlsx"
+    write_xlsx(report, path)
+    year = _row(path, "meta", "Année")
+    assert (year[1].value, year[1].number_format) == (2025, "0")
+    previous = _row(path, "meta", "Année de comparaison (N-1)")
+    assert (previous[1].value, previous[1].number_format) == (2024, "0")
+
+
 def test_renaming_labels_leaves_every_format_as_it_was(report, tmp_path, monkeypatch):
     """Labels full of the words the old sniffing looked for change no format."""
     write_xlsx(report, tmp_path / "before.xlsx")
@@ -121,7 +130,8 @@ def test_renaming_labels_leaves_every_format_as_it_was(report, tmp_path, monkeyp
 def test_each_kind_has_its_format():
     assert number_format(3, Kind.COUNT) == "int"
     assert number_format(2.5, Kind.COUNT) == "dec"  # a whole-number format never rounds 2.5
-    assert number_format(2024, Kind.NUMBER) == "int"
+    assert number_format(2024, Kind.IDENTIFIER) == "identifier"  # « 2024 », not « 2 024 »
+    assert number_format(12, Kind.NUMBER) == "int"
     assert number_format(1.5, Kind.NUMBER) == "dec"  # a coefficient as written
     for kind in (Kind.EUROS, Kind.FTE, Kind.COEFFICIENTS, Kind.DAYS):
         assert number_format(12928, kind) == "dec"
