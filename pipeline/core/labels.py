@@ -253,6 +253,13 @@ XLSX_SHEETS = {
     "inputs": "Sources",
 }
 
+# The roles of the register's nurses (schemas.register.Role).
+ROLES = {
+    "nurse": "infirmière",
+    "coordinator": "infirmière coordinatrice",
+    "manager": "infirmière d'encadrement",
+}
+
 PARTNER_NATURES = {
     "hospital": "Établissement de santé",
     "network": "Réseau de santé",

@@ -42,6 +42,8 @@ VISIT_ACT_FAMILIES = (*COEFFICIENT_FAMILIES, "other_acts")
 RULE_TABLES = ("ngap_families", "finess_zones")
 # The reference tables this module writes, each (re)created by `load_reference_tables`.
 REFERENCE_TABLES = ("ngap_reference", "public_holidays", *RULE_TABLES)
+# Coordination flat fee (2003 fiche): (lowest nurse FTE of the band, yearly amount in euros).
+FORFAIT_BANDS = ((10, 19391), (7, 16160), (4, 12928), (0, 7622))
 _SAME_AS_METROPOLE = "; valeur métropolitaine (pas de valeur propre à la zone)"
 
 

@@ -31,20 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pipeline.core.canonical import (
-    COMPLEMENTARIES,
-    COVERAGES,
-    DISCHARGE_CARE_TYPES,
-    OCCUPATIONS,
-    REASONS,
-    REFERRAL_ORIGINS,
-    SEXES,
-    STATUSES,
-    TABLE_PREFIXES,
-    TABLES,
-    Column,
-    Kind,
-)
+from pipeline.core.canonical import TABLE_PREFIXES, TABLES, Column, Kind
 from pipeline.core.errors import Finding, InputError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped_profiles"
@@ -52,18 +39,6 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "shipped_profiles"
 MAX_PROFILE_BYTES = 5 << 20
 MAX_DEPTH = 20
 BOOLEAN_TARGETS = ("true", "false")
-
-# Canonical values a word may translate to, per column (the contract's enums).
-ENUMS: dict[str, tuple[str, ...]] = {
-    "status": STATUSES,
-    "sex": SEXES,
-    "occupation": OCCUPATIONS,
-    "coverage": COVERAGES,
-    "complementary": COMPLEMENTARIES,
-    "reason": REASONS,
-    "referral_origin": REFERRAL_ORIGINS,
-    "discharge_care_type": DISCHARGE_CARE_TYPES,
-}
 
 
 @dataclass(frozen=True)
@@ -271,13 +246,14 @@ def _enum_target(allowed: tuple[str, ...]) -> Any:
 
 
 def _target(column: Column) -> Any:
-    """The type of a canonical value of the column: a word's translation or a default."""
+    """The type of a canonical value of the column: a word's translation or a default.
+
+    A column with allowed values (the contract's enums) admits only those.
+    """
     if column.kind is Kind.BOOLEAN:
         return Annotated[str, BeforeValidator(_boolean_target)]
-    if column.name in ENUMS:
-        return Annotated[
-            str, BeforeValidator(_text), AfterValidator(_enum_target(ENUMS[column.name]))
-        ]
+    if column.allowed:
+        return Annotated[str, BeforeValidator(_text), AfterValidator(_enum_target(column.allowed))]
     return Text
 
 

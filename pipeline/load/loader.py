@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from pipeline import __version__
-from pipeline.core.canonical import KEYS, TABLES
+from pipeline.core.canonical import KEYS, TABLES, WAREHOUSE_TABLES
 from pipeline.core.errors import Finding, InputError
 from pipeline.extract.folder import Extract
 from pipeline.extract.pseudonym import Keyring, StoredKey
@@ -34,7 +34,6 @@ from pipeline.warehouse.database import first_row, scalar
 from pipeline.warehouse.materialise import refresh_load
 from pipeline.warehouse.schema import initialise
 
-WAREHOUSE_TABLES = {"billing": "billing_lines", "patients": "patients", "episodes": "episodes"}
 STAGE_ROW_GROUP = 122_880  # rows per row group of a staged batch: DuckDB reads them in parallel
 
 

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from pipeline.core import labels
+from pipeline.core.reference import COEFFICIENT_FAMILIES
 from pipeline.render.formatting import act_parts, french_number
 
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
@@ -27,7 +28,6 @@ REASON_COLOURS = {
     "palliative": "#c9822b",
     "unattributed": "#a7b1bb",
 }
-COEFFICIENT_FAMILIES = ("AMI", "AMX", "AIS", "DSI")
 
 
 @dataclass(frozen=True)

@@ -102,8 +102,8 @@ def environment() -> Environment:
 
 def to_html(report: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (styles and charts inline)."""
+    from pipeline.core.reference import FORFAIT_BANDS
     from pipeline.render.charts import report_charts
-    from pipeline.report.register_sections import FORFAIT_BANDS
 
     charts = {key: Markup(svg) for key, svg in report_charts(report).items()}
     return (

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core import labels
+from pipeline.core.reference import FORFAIT_BANDS
 from pipeline.render.formatting import (
     ActPart,
     act_parts,
@@ -27,7 +28,6 @@ from pipeline.render.formatting import (
     french_datetime,
     missing_months,
 )
-from pipeline.report.register_sections import FORFAIT_BANDS
 
 
 class Kind(StrEnum):

@@ -22,15 +22,13 @@ from pipeline import __version__
 from pipeline.core import labels
 from pipeline.core.canonical import FINESS_PATTERN
 from pipeline.core.errors import UsageError
-from pipeline.core.reference import NGAP_FILE, holiday_zone
+from pipeline.core.reference import COEFFICIENT_FAMILIES, NGAP_FILE, holiday_zone
 from pipeline.core.resources import reference_file
 from pipeline.report.scoped import Reader
 
 SCHEMA_VERSION = 1
 ACT_FAMILIES = tuple(labels.ACT_FAMILIES)
-COEFFICIENT_FAMILIES = ("AMI", "AMX", "AIS", "DSI")
 BY_CODE_FAMILIES = ("DSI", "night", "other_majorations", "other_acts")
-REASONS = ("acute", "chronic", "palliative")
 MONTHLY_KEYS = tuple(labels.MONTHLY)
 
 

@@ -15,40 +15,27 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, get_args
 
+from pipeline.core import labels
+from pipeline.core.reference import FORFAIT_BANDS
 from pipeline.core.resources import reference_file
 from pipeline.report.scoped import Reader
-from schemas.register import ESTABLISHMENT_NATURES, CentreRegister
+from schemas.register import (
+    ESTABLISHMENT_NATURES,
+    ActionLevel,
+    CentreRegister,
+    PartnerNature,
+    TrainingKind,
+)
 
 Status = str  # "met" | "not_met" | "unknown"
 Outcome = tuple[Status, str]
 
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-ROLES_FR = {
-    "nurse": "infirmière",
-    "coordinator": "infirmière coordinatrice",
-    "manager": "infirmière d'encadrement",
-}
-NATURES = ("hospital", "network", "had", "ssiad", "ehpad", "medico_social", "other")
-LEVELS = ("national", "regional", "local")
-TRAINING_KINDS = ("conventional", "professional", "local")
-
-# Coordination flat fee (2003 fiche): (lowest nurse FTE of the band, yearly amount in euros).
-FORFAIT_BANDS = ((10, 19391), (7, 16160), (4, 12928), (0, 7622))
+# The register's vocabularies, in the order the report lists them (schemas.register).
+NATURES: tuple[str, ...] = get_args(PartnerNature)
+LEVELS: tuple[str, ...] = get_args(ActionLevel)
+TRAINING_KINDS: tuple[str, ...] = get_args(TrainingKind)
 
 NO_REGISTER = "registre du centre absent pour cette année"
 
@@ -441,7 +428,7 @@ def _monthly_meetings(r: CentreRegister, year: int) -> Outcome:
         return _absent("internal_meetings")
     meetings = _meetings_in_year(r, year)
     months = {d.month for d in meetings}
-    missing = [MONTHS_FR[m - 1] for m in range(1, 13) if m not in months]
+    missing = [labels.MONTHS[m - 1] for m in range(1, 13) if m not in months]
     if not missing:
         return "met", f"au moins une réunion d'équipe chaque mois ({len(meetings)} en {year})"
     return "not_met", (
@@ -573,7 +560,9 @@ def _coordinator(r: CentreRegister, year: int) -> Outcome:
         return "not_met", (
             f"« {r.coordinator_nurse} » ne figure pas parmi les infirmières du registre"
         )
-    return "met", (f"infirmière {nurse.id} ({ROLES_FR[nurse.role]}, {_fr_number(nurse.fte)} ETP)")
+    return "met", (
+        f"infirmière {nurse.id} ({labels.ROLES[nurse.role]}, {_fr_number(nurse.fte)} ETP)"
+    )
 
 
 def _internship(r: CentreRegister, year: int) -> Outcome:

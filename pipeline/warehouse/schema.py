@@ -8,35 +8,53 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.core.canonical import DECIMAL_PLACES, LAYOUT, Column, Kind, Table
+
+_SQL_TYPES = {
+    Kind.TEXT: "varchar",
+    Kind.INTEGER: "integer",
+    Kind.DATE: "date",
+    Kind.TIME: "time",
+    Kind.BOOLEAN: "boolean",
+}
+# Where each row of a canonical table comes from: the load, the file and its row.
+LINEAGE_COLUMNS = "load_id bigint not null, source_file varchar, source_row bigint"
+
+
+def sql_type(column: Column) -> str:
+    """The warehouse type of a canonical column (decimals keep cents exactly)."""
+    if column.kind is Kind.DECIMAL:
+        return f"decimal({column.digits}, {DECIMAL_PLACES})"
+    return _SQL_TYPES[column.kind]
+
+
+def _column_ddl(column: Column) -> str:
+    return f"{column.name} {sql_type(column)}" + ("" if column.nullable else " not null")
+
+
+def table_ddl(table: Table) -> str:
+    """`create table` of a canonical table, generated from its declaration.
+
+    The column order (key first, then the contract's order, then the lineage) is the one
+    every warehouse already has: rows move between a table and its `_history` with
+    `select *`, and `information_schema.columns` must not change from one version to
+    the next.
+    """
+    columns = ", ".join(_column_ddl(c) for c in table.stored_columns())
+    return f"create table if not exists {table.stored_as} ({columns}, {LINEAGE_COLUMNS})"
+
+
+def history_ddl(table: Table) -> str:
+    """Replaced versions of a table's rows, kept so a report can be regenerated as of any load."""
+    return (
+        f"create table if not exists {table.stored_as}_history as "
+        f"select *, 0::bigint as replaced_by_load from {table.stored_as} with no data"
+    )
+
+
 CANONICAL_DDL = [
-    """create table if not exists billing_lines (
-        centre_finess varchar not null, invoice_id varchar not null, line_no integer not null,
-        patient_id varchar not null, nurse_id varchar, act_date date not null, act_time time,
-        act_code varchar not null, coefficient decimal(8, 2), quantity decimal(12, 2) not null,
-        amount_eur decimal(12, 2), status varchar not null, episode_id varchar,
-        load_id bigint not null,
-        source_file varchar, source_row bigint)""",
-    """create table if not exists patients (
-        centre_finess varchar not null, patient_id varchar not null, birth_date date,
-        sex varchar, occupation varchar, coverage varchar, complementary varchar,
-        lives_alone boolean, postcode varchar,
-        load_id bigint not null,
-        source_file varchar, source_row bigint)""",
-    """create table if not exists episodes (
-        centre_finess varchar not null, episode_id varchar not null, patient_id varchar not null,
-        start_date date not null, end_date date, reason varchar not null,
-        referral_origin varchar, hospital_discharge boolean not null,
-        discharge_establishment varchar, discharge_finess varchar, discharge_service varchar,
-        discharge_care_type varchar, discharge_care_detail varchar,
-        load_id bigint not null,
-        source_file varchar, source_row bigint)""",
-    # Replaced versions of rows, kept so a report can be regenerated as of any load.
-    "create table if not exists billing_lines_history as "
-    "select *, 0::bigint as replaced_by_load from billing_lines with no data",
-    "create table if not exists patients_history as "
-    "select *, 0::bigint as replaced_by_load from patients with no data",
-    "create table if not exists episodes_history as "
-    "select *, 0::bigint as replaced_by_load from episodes with no data",
+    *(table_ddl(t) for t in LAYOUT.values()),
+    *(history_ddl(t) for t in LAYOUT.values()),
     """create table if not exists register_versions (
         centre_finess varchar not null, year integer not null, load_id bigint not null,
         replaced_by_load bigint, source_file varchar, register_json varchar not null)""",
@@ -62,7 +80,7 @@ CANONICAL_DDL = [
 # Columns earlier versions stored and this one no longer writes (dropped on opening).
 RETIRED_COLUMNS = {
     table: ("row_hash",)
-    for base in ("billing_lines", "patients", "episodes")
+    for base in (t.stored_as for t in LAYOUT.values())
     for table in (base, f"{base}_history")
 }
 
