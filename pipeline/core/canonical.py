@@ -97,53 +97,66 @@ FINESS_PATTERN = r"^(\d{2}|2A|2B)\d{7}$"
 ACT_CODE_PATTERN = r"^[A-Z0-9]+$"
 POSTCODE_PATTERN = r"^[0-9AB]{5}$"
 
-_T, _I, _N, _D, _H, _B = Kind.TEXT, Kind.INTEGER, Kind.DECIMAL, Kind.DATE, Kind.TIME, Kind.BOOLEAN
-_FINESS = Column("centre_finess", _T, True, "FINESS du centre", pattern=FINESS_PATTERN)
+_FINESS = Column("centre_finess", Kind.TEXT, True, "FINESS du centre", pattern=FINESS_PATTERN)
 
 BILLING = (
-    Column("invoice_id", _T, True, "numéro de facture"),
-    Column("line_no", _I, True, "numéro de ligne", range=Range(1, MAX_INTEGER)),
+    Column("invoice_id", Kind.TEXT, True, "numéro de facture"),
+    Column("line_no", Kind.INTEGER, True, "numéro de ligne", range=Range(1, MAX_INTEGER)),
     _FINESS,
-    Column("patient_id", _T, True, "identifiant patient"),
-    Column("nurse_id", _T, False, "identifiant infirmière"),
-    Column("act_date", _D, True, "date de l'acte"),
-    Column("act_time", _H, False, "heure de l'acte"),
-    Column("act_code", _T, True, "lettre clé", pattern=ACT_CODE_PATTERN),
-    Column("coefficient", _N, False, "coefficient", range=Range(0, 99.99), digits=8),
-    Column("quantity", _N, False, "quantité", default="1", range=Range(0, 9_999, True), digits=12),
-    Column("amount_eur", _N, False, "montant", range=Range(-99_999.99, 99_999.99), digits=12),
-    Column("status", _T, False, "statut", default="billed", allowed=STATUSES),
-    Column("episode_id", _T, False, "prise en charge"),
+    Column("patient_id", Kind.TEXT, True, "identifiant patient"),
+    Column("nurse_id", Kind.TEXT, False, "identifiant infirmière"),
+    Column("act_date", Kind.DATE, True, "date de l'acte"),
+    Column("act_time", Kind.TIME, False, "heure de l'acte"),
+    Column("act_code", Kind.TEXT, True, "lettre clé", pattern=ACT_CODE_PATTERN),
+    Column("coefficient", Kind.DECIMAL, False, "coefficient", range=Range(0, 99.99), digits=8),
+    Column(
+        "quantity",
+        Kind.DECIMAL,
+        False,
+        "quantité",
+        default="1",
+        range=Range(0, 9_999, low_open=True),
+        digits=12,
+    ),
+    Column(
+        "amount_eur", Kind.DECIMAL, False, "montant", range=Range(-99_999.99, 99_999.99), digits=12
+    ),
+    Column("status", Kind.TEXT, False, "statut", default="billed", allowed=STATUSES),
+    Column("episode_id", Kind.TEXT, False, "prise en charge"),
 )
 
 PATIENTS = (
     _FINESS,
-    Column("patient_id", _T, True, "identifiant patient"),
-    Column("birth_date", _D, False, "date de naissance"),
-    Column("sex", _T, False, "sexe", allowed=SEXES),
-    Column("occupation", _T, False, "activité professionnelle", allowed=OCCUPATIONS),
-    Column("coverage", _T, False, "régime", allowed=COVERAGES),
-    Column("complementary", _T, False, "complémentaire", allowed=COMPLEMENTARIES),
-    Column("lives_alone", _B, False, "personne isolée"),
-    Column("postcode", _T, False, "code postal", pattern=POSTCODE_PATTERN),
+    Column("patient_id", Kind.TEXT, True, "identifiant patient"),
+    Column("birth_date", Kind.DATE, False, "date de naissance"),
+    Column("sex", Kind.TEXT, False, "sexe", allowed=SEXES),
+    Column("occupation", Kind.TEXT, False, "activité professionnelle", allowed=OCCUPATIONS),
+    Column("coverage", Kind.TEXT, False, "régime", allowed=COVERAGES),
+    Column("complementary", Kind.TEXT, False, "complémentaire", allowed=COMPLEMENTARIES),
+    Column("lives_alone", Kind.BOOLEAN, False, "personne isolée"),
+    Column("postcode", Kind.TEXT, False, "code postal", pattern=POSTCODE_PATTERN),
 )
 
 EPISODES = (
     _FINESS,
-    Column("episode_id", _T, True, "identifiant de prise en charge"),
-    Column("patient_id", _T, True, "identifiant patient"),
-    Column("start_date", _D, True, "date de début"),
-    Column("end_date", _D, False, "date de fin"),
-    Column("reason", _T, True, "motif", allowed=REASONS),
-    Column("referral_origin", _T, False, "origine", allowed=REFERRAL_ORIGINS),
-    Column("hospital_discharge", _B, False, "sortie d'hospitalisation", default="false"),
-    Column("discharge_establishment", _T, False, "établissement d'origine"),
-    Column("discharge_finess", _T, False, "FINESS de l'établissement"),
-    Column("discharge_service", _T, False, "service d'origine"),
+    Column("episode_id", Kind.TEXT, True, "identifiant de prise en charge"),
+    Column("patient_id", Kind.TEXT, True, "identifiant patient"),
+    Column("start_date", Kind.DATE, True, "date de début"),
+    Column("end_date", Kind.DATE, False, "date de fin"),
+    Column("reason", Kind.TEXT, True, "motif", allowed=REASONS),
+    Column("referral_origin", Kind.TEXT, False, "origine", allowed=REFERRAL_ORIGINS),
+    Column("hospital_discharge", Kind.BOOLEAN, False, "sortie d'hospitalisation", default="false"),
+    Column("discharge_establishment", Kind.TEXT, False, "établissement d'origine"),
+    Column("discharge_finess", Kind.TEXT, False, "FINESS de l'établissement"),
+    Column("discharge_service", Kind.TEXT, False, "service d'origine"),
     Column(
-        "discharge_care_type", _T, False, "type de prise en charge", allowed=DISCHARGE_CARE_TYPES
+        "discharge_care_type",
+        Kind.TEXT,
+        False,
+        "type de prise en charge",
+        allowed=DISCHARGE_CARE_TYPES,
     ),
-    Column("discharge_care_detail", _T, False, "précision"),
+    Column("discharge_care_detail", Kind.TEXT, False, "précision"),
 )
 
 LAYOUT: dict[str, Table] = {
