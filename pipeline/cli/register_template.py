@@ -1,11 +1,14 @@
 """`csi register template`: a commented `centre_AAAA.yaml` to fill, pre-filled when possible.
 
 The register is the one input the centre writes by hand, in English keys. A template
-with a French comment above every key, the previous year's facts already in place and
-the nurses who billed this year already listed, turns "write a YAML file from the spec"
-into "fill the blanks". Year-specific facts (meeting dates, actions, trainings,
-internships) are not carried over: a 2024 meeting is not a 2025 meeting, and a key
-left commented out makes its commitment « inconnu », never « respecté ».
+with a French comment above every key, the known facts already in place and the nurses
+who billed this year already listed, turns "write a YAML file from the spec" into "fill
+the blanks". The known facts are the same year's register when the warehouse already
+holds one (a centre re-generating its template mid-year must not lose what it loaded),
+else the previous year's. From a previous year, year-specific facts (meeting dates,
+actions, trainings, internships) are not carried over: a 2024 meeting is not a 2025
+meeting, and a key left commented out makes its commitment « inconnu », never
+« respecté ».
 
 The YAML values are written by ruamel.yaml (quoting, indentation); the comments, which
 no YAML library places reliably around nested blocks, are written as plain lines.
@@ -189,17 +192,20 @@ def _has_table(con: Any, table: str) -> bool:
     return bool(row and row[0])
 
 
-def previous_register(con: Any, finess: str, year: int) -> tuple[int, dict[str, Any]] | None:
-    """The latest register stored for the centre before `year`, as its year and JSON.
+def stored_register(con: Any, finess: str, year: int) -> tuple[int, dict[str, Any]] | None:
+    """The register to start from, as its year and JSON: the one stored for `year` itself,
+    else the latest stored before it.
 
-    `register_centres.register_json` keeps the whole register as loaded (absent keys as
-    null), which is simpler and more faithful than rebuilding it from the list tables.
+    The same year comes first because it is what the centre already declared for that
+    year; starting from last year's would silently drop it. `register_centres
+    .register_json` keeps the whole register as loaded (absent keys as null), which is
+    simpler and more faithful than rebuilding it from the list tables.
     """
     if not _has_table(con, "register_centres"):
         return None
     row = con.execute(
         "select year, register_json from register_centres "
-        "where centre_finess = ? and year < ? and register_json is not null "
+        "where centre_finess = ? and year <= ? and register_json is not null "
         "order by year desc limit 1",
         [finess, year],
     ).fetchone()
@@ -222,7 +228,7 @@ def billed_nurses(con: Any, finess: str, year: int) -> list[str]:
 def read_warehouse(
     db: Path | None, finess: str, year: int
 ) -> tuple[tuple[int, dict[str, Any]] | None, list[str]]:
-    """The previous register and the year's nurses, or nothing when there is no warehouse."""
+    """The stored register to start from and the year's nurses; nothing without a warehouse."""
     from pipeline.warehouse.database import connect, database_path
 
     path = database_path(db)
@@ -230,7 +236,7 @@ def read_warehouse(
         return None, []
     con = connect(path, read_only=True)
     try:
-        return previous_register(con, finess, year), billed_nurses(con, finess, year)
+        return stored_register(con, finess, year), billed_nurses(con, finess, year)
     finally:
         con.close()
 
@@ -238,16 +244,25 @@ def read_warehouse(
 # --------------------------------------------------------------------------- content
 
 
-def _carried_over(previous: dict[str, Any]) -> dict[str, Any]:
-    """The previous register's values that still hold a year later (see module docstring)."""
-    kept = {k: v for k, v in previous.items() if v is not None and k not in YEAR_SPECIFIC}
+def _without_nulls(value: Any) -> Any:
+    """The value without its null entries: the stored JSON spells every absent key out as
+    null, which the template would show as blanks to fill."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _carried_over(stored: dict[str, Any], same_year: bool) -> dict[str, Any]:
+    """The stored register's values that hold for the template's year: all of them when it
+    is the same year's, those that still hold a year later otherwise (see module docstring)."""
+    kept = {k: v for k, v in _without_nulls(stored).items()}
+    if same_year:
+        return kept
+    kept = {k: v for k, v in kept.items() if k not in YEAR_SPECIFIC}
     if kept.get("partners"):
-        kept["partners"] = [
-            {**{k: v for k, v in p.items() if v is not None}, "meetings": []}
-            for p in kept["partners"]
-        ]
-    if isinstance(kept.get("patient_file"), dict):
-        kept["patient_file"] = {k: v for k, v in kept["patient_file"].items() if v is not None}
+        kept["partners"] = [{**p, "meetings": []} for p in kept["partners"]]
     return kept
 
 
@@ -265,7 +280,8 @@ def _nurse_entries(
     for nurse_id in billed:
         if nurse_id in known:
             nurse = {k: v for k, v in known[nurse_id].items() if v not in (None, [])}
-            entries.append((nurse, f"au registre {previous_year} : ETP à vérifier"))
+            note = "" if previous_year == year else " : ETP à vérifier"
+            entries.append((nurse, f"au registre {previous_year}{note}"))
         else:
             entries.append(({"id": nurse_id, "fte": None}, f"vue dans la facturation {year}"))
     for nurse in previous_nurses:
@@ -288,7 +304,7 @@ def template_values(
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], str | None]]]:
     """The template's top-level values (all but the nurses) and its nurse entries."""
     previous_year, data = previous if previous else (None, {})
-    values = _carried_over(data)
+    values = _carried_over(data, same_year=previous_year == year)
     values.update({"finess": finess, "year": year})
     values.setdefault("name", None)
     staff = values.pop("staff", None) or {}
@@ -398,6 +414,10 @@ def render_template(
         f"vous connaissez, puis vérifiez le fichier : csi register check {file_name}",
         "Dates AAAA-MM-JJ ; oui ou non ; numéros (FINESS, RPPS) entre guillemets.",
         "Une rubrique laissée en commentaire rend son engagement « inconnu » dans le rapport.",
+        f"Pré-remplissage : le registre {values['year']} s'il est déjà chargé dans l'entrepôt, "
+        "sinon",
+        f"celui de l'année précédente (sans ses dates, propres à chaque année), et les "
+        f"infirmières qui ont facturé en {values['year']}.",
     ]
     if source:
         head.append(source)
@@ -418,11 +438,15 @@ def render_template(
 
 def _source_line(previous: tuple[int, dict[str, Any]] | None, billed: list[str], year: int) -> str:
     said = []
-    if previous:
+    if previous and previous[0] == year:
+        said.append(f"registre {year} déjà chargé dans l'entrepôt (dates comprises)")
+    elif previous:
         said.append(f"registre {previous[0]} de l'entrepôt (valeurs à vérifier)")
     if billed:
         said.append(f"{len(billed)} infirmière(s) de la facturation {year}")
-    return ("Pré-rempli avec : " + " et ".join(said) + ".") if said else ""
+    if not said:
+        return f"Rien à pré-remplir : ni registre ni facturation {year} dans l'entrepôt."
+    return "Pré-rempli avec : " + " et ".join(said) + "."
 
 
 def write_template(finess: str, year: int, db: Path | None, out: Path | None) -> Path:

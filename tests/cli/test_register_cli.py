@@ -240,3 +240,56 @@ def test_template_before_any_billing_of_the_year_keeps_last_year_nurses(tmp_path
         ("N5", 0.3, "nurse"),
     ]
     assert [p.name for p in register.partners] == ["Hôpital Saint-Louis", "Réseau Plaies"]
+
+
+REGISTER_2025_MID_YEAR = {
+    "finess": FINESS,
+    "name": "Centre de soins infirmiers Exemple",
+    "year": 2025,
+    "staff": {"nurses": [{"id": "N1", "fte": 1.0, "role": "coordinator"}], "secretaries": []},
+    "internal_meetings": ["2025-01-21", "2025-02-18"],
+    "partners": [{"name": "Réseau Plaies", "nature": "network", "meetings": ["2025-03-12"]}],
+    "trainings": [{"kind": "local", "description": "Douleur", "days": 1}],
+    "transmission_log": "non",
+}
+
+
+def test_template_starts_from_the_same_years_register_when_loaded(tmp_path, warehouse):
+    """A centre that loaded its 2025 register in June and re-generates the 2025 template
+    gets its 2025 facts back, dates included, not the 2024 register; the 2026 template then
+    starts from 2025 (the latest before it), without the 2025 dates."""
+    steps.ingest(make_extract(tmp_path / "r2025", register=REGISTER_2025_MID_YEAR), warehouse)
+    out = tmp_path / "centre_2025.yaml"
+    result = run("register", "template", "--centre", FINESS, "--year", "2025",
+                 "--db", str(warehouse), "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "# Pré-rempli avec : registre 2025 déjà chargé dans l'entrepôt (dates comprises)" in text
+    assert "le registre 2025 s'il est déjà chargé dans l'entrepôt, sinon" in text
+    data = yaml.safe_load(text)
+    # N1 at the 2025 ETP (1.0, not 2024's 0.8); N2 billed in 2025, not declared yet: blank;
+    # N5 was only in the 2024 register: gone.
+    assert data["staff"]["nurses"] == [
+        {"id": "N1", "fte": 1.0, "role": "coordinator"},
+        {"id": "N2", "fte": None},
+    ]
+    assert '- id: "N1"  # au registre 2025\n' in text
+    assert data["internal_meetings"] == [dt.date(2025, 1, 21), dt.date(2025, 2, 18)]
+    assert data["partners"] == [
+        {"name": "Réseau Plaies", "nature": "network", "meetings": [dt.date(2025, 3, 12)]}
+    ]
+    assert data["trainings"] == [{"kind": "local", "description": "Douleur", "days": 1}]
+    assert data["transmission_log"] == "non"
+    assert "patient_file" not in data and "Hôpital Saint-Louis" not in text  # 2024 only
+
+    nxt = tmp_path / "centre_2026.yaml"
+    result = run("register", "template", "--centre", FINESS, "--year", "2026",
+                 "--db", str(warehouse), "--out", str(nxt))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = nxt.read_text(encoding="utf-8")
+    assert "# Pré-rempli avec : registre 2025 de l'entrepôt (valeurs à vérifier)." in text
+    data = yaml.safe_load(text)
+    assert data["staff"]["nurses"] == [{"id": "N1", "fte": 1.0, "role": "coordinator"}]
+    assert data["partners"] == [{"name": "Réseau Plaies", "nature": "network", "meetings": []}]
+    assert "internal_meetings" not in data and "trainings" not in data
+    assert "2025-01-21" not in text and "2025-03-12" not in text
