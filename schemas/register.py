@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from pipeline.core.canonical import FINESS_PATTERN
-from pipeline.core.errors import Finding, InputError
+from pipeline.core.errors import Finding, InputError, yaml_problem
 
 Role = Literal["nurse", "coordinator", "manager"]
 PartnerNature = Literal["hospital", "network", "had", "ssiad", "ehpad", "medico_social", "other"]
@@ -508,7 +508,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntaxe incorrecte"
+        problem = yaml_problem(exc)
         raise InputError(
             f"Registre du centre illisible : {path.name}",
             [

@@ -7,6 +7,7 @@ rule, in French, so that the centre's secretary can fix the export at its source
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,3 +116,127 @@ def plain_reason(exc: BaseException) -> str:
 def unreadable(path: Path, rule: str) -> InputError:
     """The refusal of a whole file the engines cannot read (no row, no column to name)."""
     return InputError(f"Fichier illisible : {path.name}", [Finding(path.name, rule)])
+
+
+# PyYAML's names for the tokens it expected or met, in the words of someone writing the file.
+_YAML_TOKENS = {
+    "<scalar>": "une valeur",
+    "<block end>": "la fin du bloc",
+    "<block mapping start>": "une rubrique décalée",
+    "<block sequence start>": "une liste décalée",
+    "<block entry>": "un élément de liste « - »",
+    "<stream end>": "la fin du fichier",
+    "<document start>": "un séparateur « --- »",
+    "<document end>": "un séparateur « ... »",
+    "<flow mapping start>": "« { »",
+    "<flow mapping end>": "« } »",
+    "<flow sequence start>": "« [ »",
+    "<flow sequence end>": "« ] »",
+    "<flow entry>": "« , »",
+    "<key>": "une rubrique",
+    "<value>": "« : »",
+    "<alias>": "un alias « * »",
+    "<anchor>": "une ancre « & »",
+    "<tag>": "une étiquette « ! »",
+}
+
+
+def _yaml_token(quoted: str) -> str:
+    """`'<scalar>'` → « une valeur », `'\\t'` → « une tabulation », `'x'` → « x »."""
+    token = quoted.strip()
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"":
+        token = token[1:-1]
+    if token in _YAML_TOKENS:
+        return _YAML_TOKENS[token]
+    if token == "\\t":
+        return "une tabulation"
+    return f"« {token} »"
+
+
+# PyYAML's problem texts, most frequent first; `{0}` is the token the text quotes.
+_YAML_PROBLEMS: tuple[tuple[str, str], ...] = (
+    (
+        r"expected ',' or '\}', but got (.+)",
+        "« , » ou « } » attendu, trouvé : {0} ; une accolade « { » n'est pas refermée",
+    ),
+    (
+        r"expected ',' or '\]', but got (.+)",
+        "« , » ou « ] » attendu, trouvé : {0} ; un crochet « [ » n'est pas refermé",
+    ),
+    (
+        r"mapping values are not allowed here",
+        "« : » inattendu ici : décalage de la ligne "
+        "incorrect, ou valeur contenant « : » à mettre entre guillemets",
+    ),
+    (r"could not find expected ':'", "« : » attendu après le nom de la rubrique"),
+    (
+        r"found character '\\t' that cannot start any token",
+        "tabulation interdite : décalez avec des espaces, ou mettez la valeur entre guillemets",
+    ),
+    (r"found a tab character.*", "tabulation interdite : décalez avec des espaces"),
+    (
+        r"found character (.+) that cannot start any token",
+        "caractère {0} interdit en début de valeur : mettez la valeur entre guillemets",
+    ),
+    (
+        r"expected <block end>, but found (.+)",
+        "décalage incorrect : cette ligne n'est pas alignée sur les rubriques de son bloc "
+        "(trouvé : {0})",
+    ),
+    (r"expected the node content, but found (.+)", "valeur attendue (trouvé : {0})"),
+    (
+        r"expected a comment or a line break, but found (.+)",
+        "texte inattendu après la valeur (trouvé : {0}) : mettez la valeur entre guillemets",
+    ),
+    (
+        r"found unexpected end of stream",
+        "fin du fichier inattendue : un guillemet ouvert n'est pas refermé",
+    ),
+    (r"found unexpected ':'", "« : » inattendu : mettez la valeur entre guillemets"),
+    (
+        r"found unknown escape character (.+)",
+        "caractère {0} inconnu après « \\ » entre "
+        "guillemets doubles : utilisez des guillemets simples",
+    ),
+    (r"found undefined alias (.+)", "alias {0} non défini"),
+    (r"found duplicate anchor.*|second occurrence", "ancre « & » écrite deux fois"),
+    (r"found unhashable key", "une clé doit être un simple mot (pas une liste ni une rubrique)"),
+    (
+        r"expected alphabetic or numeric character, but found (.+)",
+        "lettre ou chiffre attendu après « & » ou « * », trouvé : {0}",
+    ),
+    (
+        r"expected '<document start>', but found (.+)",
+        "texte inattendu après la fin des rubriques (trouvé : {0})",
+    ),
+    (r"found unexpected document separator", "séparateur « --- » inattendu"),
+    (r"but found another document", "un seul document attendu : retirez la ligne « --- »"),
+    (r"(?:mapping keys|sequence entries) are not allowed here", "décalage de la ligne incorrect"),
+    (
+        r"invalid indentation or unclosed '\[' or '\{'",
+        "décalage incorrect, ou crochet « [ » ou accolade « { » non refermé",
+    ),
+    (r"special characters are not allowed", "caractère de contrôle interdit"),
+)
+# How every PyYAML problem text begins; our own loaders' problems are French, kept as they are.
+_PYYAML_TEXT = re.compile(
+    r"(?:found|expected|could|mapping|sequence|special|invalid|while|but|second|unacceptable"
+    r"|duplicate|cannot|failed|module|blacklisted|'.*' codec)\b"
+)
+
+
+def yaml_problem(exc: BaseException) -> str:
+    """Why a YAML text could not be parsed, in French, from PyYAML's exception.
+
+    PyYAML words its problems in English (« expected ',' or '}', but got '<scalar>' »);
+    the secretary who mistyped a register needs to read what to fix. A problem this table
+    does not know becomes « syntaxe incorrecte » rather than English.
+    """
+    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
+    if not isinstance(problem, str) or not problem:
+        return "syntaxe incorrecte"
+    for pattern, french in _YAML_PROBLEMS:
+        match = re.fullmatch(pattern, problem.strip())
+        if match:
+            return french.replace("{0}", _yaml_token(match.group(1))) if match.groups() else french
+    return "syntaxe incorrecte" if _PYYAML_TEXT.match(problem.strip()) else problem

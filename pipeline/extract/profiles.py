@@ -32,7 +32,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from pipeline.core.canonical import TABLE_PREFIXES, TABLES, Column, Kind
-from pipeline.core.errors import Finding, InputError
+from pipeline.core.errors import Finding, InputError, yaml_problem
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped_profiles"
 # A profile is a page of YAML (the deepest real one nests 5 levels): the register's bounds.
@@ -391,7 +391,7 @@ def _read_yaml(path: Path) -> Any:
     except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntaxe incorrecte"
+        problem = yaml_problem(exc)
         row = mark.line + 1 if mark else None
         raise _unreadable(path, f"YAML invalide{where} : {problem}", row) from None
 

@@ -74,3 +74,61 @@ def test_csi_run_on_a_good_extract_prints_the_counts_and_the_time(tmp_path):
     assert "2 lignes lues, 0 ajoutées, 0 remplacées, 2 inchangées." in again.stdout
     assert "Terminé en " in again.stdout
     assert "Traceback" not in first.stderr + again.stderr
+
+
+# PyYAML's problem, and the French the secretary reads instead (row and column kept).
+BROKEN_YAML = [
+    (
+        'name: x\nformat: {delimiter: ";"\ntables: [\n',
+        "ligne 3 : YAML invalide (ligne 3, colonne 1) : « , » ou « } » attendu, trouvé : une "
+        "valeur ; une accolade « { » n'est pas refermée",
+    ),
+    (
+        "name: a: b\n",
+        "ligne 1 : YAML invalide (ligne 1, colonne 8) : « : » inattendu ici : décalage de la "
+        "ligne incorrect, ou valeur contenant « : » à mettre entre guillemets",
+    ),
+    (
+        'name: "abc\n',
+        "ligne 2 : YAML invalide (ligne 2, colonne 1) : fin du fichier inattendue : un "
+        "guillemet ouvert n'est pas refermé",
+    ),
+    (
+        "staff:\n  nurses: []\n secretaries: []\n",
+        "ligne 3 : YAML invalide (ligne 3, colonne 2) : décalage incorrect : cette ligne n'est "
+        "pas alignée sur les rubriques de son bloc (trouvé : une rubrique décalée)",
+    ),
+    (
+        "name: @centre\n",
+        "ligne 1 : YAML invalide (ligne 1, colonne 7) : caractère « @ » interdit en début de "
+        "valeur : mettez la valeur entre guillemets",
+    ),
+    ("name: a\n---\nyear: 2025\n", "un seul document attendu : retirez la ligne « --- »"),
+    ("name: a\x07\n", "centre_2025.yaml : YAML invalide : caractère de contrôle interdit"),
+]
+ENGLISH_YAML_WORDS = ("expected", "found", "but got", "not allowed", "<scalar>", "stream")
+
+
+def test_a_broken_register_is_explained_in_french(tmp_path):
+    for text, expected in BROKEN_YAML:
+        path = tmp_path / "centre_2025.yaml"
+        path.write_text(text, encoding="utf-8")
+        result = runner.invoke(app, ["register", "check", str(path)], env={"COLUMNS": "300"})
+        assert result.exit_code == 1, text
+        assert expected in result.output, (text, result.output)
+        assert not any(word in result.output for word in ENGLISH_YAML_WORDS), result.output
+
+
+def test_a_broken_profile_is_explained_in_french(tmp_path, db):
+    extract = make_extract(tmp_path / "mars", billing=billing_rows({"act_date": "2025-03-01"}))
+    profile = tmp_path / "profil.yaml"
+    profile.write_text(BROKEN_YAML[0][0], encoding="utf-8")
+    result = runner.invoke(
+        app, ["ingest", str(extract), "--db", str(db), "--profile", str(profile)],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "Profil d'import illisible : profil.yaml" in result.output
+    assert f"profil.yaml, {BROKEN_YAML[0][1]}" in result.output
+    assert not any(word in result.output for word in ENGLISH_YAML_WORDS), result.output
+    assert not db.exists()

@@ -80,13 +80,14 @@ def test_libyaml_reads_the_same_values_as_the_pure_loader() -> None:
         ),
         (
             "finess: [unclosed\n",
-            "YAML invalide (ligne 2, colonne 1) : expected ',' or ']', but got '<stream end>'",
+            "YAML invalide (ligne 2, colonne 1) : « , » ou « ] » attendu, trouvé : la fin du "
+            "fichier ; un crochet « [ » n'est pas refermé",
             2,
         ),
         (
             "name: Centre\tX\n",
-            "YAML invalide (ligne 1, colonne 13) : "
-            "found character '\\t' that cannot start any token",
+            "YAML invalide (ligne 1, colonne 13) : tabulation interdite : décalez avec des "
+            "espaces, ou mettez la valeur entre guillemets",
             1,
         ),
     ],
