@@ -240,3 +240,32 @@ def yaml_problem(exc: BaseException) -> str:
         if match:
             return french.replace("{0}", _yaml_token(match.group(1))) if match.groups() else french
     return "syntaxe incorrecte" if _PYYAML_TEXT.match(problem.strip()) else problem
+
+
+# DuckDB's texts when it cannot open a file, and what they mean for the centre.
+_WAREHOUSE_REASONS: tuple[tuple[str, str], ...] = (
+    (r"not a valid DuckDB database file", "ce fichier n'est pas un entrepôt DuckDB de csi"),
+    (r"Is a directory", "c'est un dossier, pas un fichier d'entrepôt"),
+    (r"Permission denied", "accès refusé : vérifiez les droits sur le fichier"),
+    (r"No such file or directory", "fichier introuvable"),
+    (
+        r"read enough bytes|truncated|checksum|[Cc]orrupt",
+        "fichier incomplet ou abîmé : remettez la dernière sauvegarde de l'entrepôt",
+    ),
+    (
+        r"version number|storage version|newer version|older version",
+        "entrepôt écrit par une autre version de DuckDB : ouvrez-le avec la version de csi "
+        "qui l'a écrit",
+    ),
+    (r"No space left on device", "disque plein"),
+    (r"Read-only file system", "disque en lecture seule"),
+)
+
+
+def warehouse_reason(message: str) -> str:
+    """Why DuckDB could not open the warehouse, in French, never its English text (which
+    also quotes the full path and internal offsets)."""
+    for pattern, reason in _WAREHOUSE_REASONS:
+        if re.search(pattern, message):
+            return reason
+    return "ouverture impossible"

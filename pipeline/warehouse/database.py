@@ -37,7 +37,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     started while an analyst has the file open waits, then stops with a clear message
     instead of blocking forever.
     """
-    from pipeline.core.errors import UsageError, WarehouseBusy
+    from pipeline.core.errors import UsageError, WarehouseBusy, warehouse_reason
 
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,7 +47,9 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
-                raise UsageError(f"Entrepôt illisible : {path} ({exc})") from None
+                raise UsageError(
+                    f"Entrepôt illisible : {path} : {warehouse_reason(str(exc))}."
+                ) from None
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"L'entrepôt {path} est ouvert par un autre programme (session d'analyse, "

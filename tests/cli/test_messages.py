@@ -132,3 +132,20 @@ def test_a_broken_profile_is_explained_in_french(tmp_path, db):
     assert f"profil.yaml, {BROKEN_YAML[0][1]}" in result.output
     assert not any(word in result.output for word in ENGLISH_YAML_WORDS), result.output
     assert not db.exists()
+
+
+def test_an_unreadable_warehouse_is_explained_without_duckdbs_english(tmp_path):
+    not_a_db = tmp_path / "entrepot.duckdb"
+    not_a_db.write_text("ceci n'est pas un entrepôt\n", encoding="utf-8")
+    folder = tmp_path / "dossier.duckdb"
+    folder.mkdir()
+    for db, reason in (
+        (not_a_db, "ce fichier n'est pas un entrepôt DuckDB de csi."),
+        (folder, "c'est un dossier, pas un fichier d'entrepôt."),
+    ):
+        for command in (["loads"], ["report", "--year", "2025"]):
+            result = runner.invoke(app, [*command, "--db", str(db)], env={"COLUMNS": "300"})
+            assert result.exit_code == 2, result.output  # a usage error, as a missing one
+            assert f"Entrepôt illisible : {db} : {reason}" in result.output
+            assert "IO Error" not in result.output and "Traceback" not in result.output
+    assert not_a_db.read_text(encoding="utf-8") == "ceci n'est pas un entrepôt\n"
