@@ -188,7 +188,8 @@ def ingest(
     extract_dir: Annotated[
         Path,
         typer.Argument(
-            help="Dossier de l'extraction (billing*, patients*, episodes*, centre*.yaml)."
+            help="Dossier de l'extraction (billing*, patients*, episodes*, centre*.yaml).",
+            metavar="DOSSIER",
         ),
     ],
     db: DbOption = None,
@@ -196,7 +197,7 @@ def ingest(
 ) -> None:
     """Valider puis charger une extraction dans l'entrepôt (tout ou rien).
 
-    Une extraction qui repète des lignes déjà chargées les remplace (la plus récente
+    Une extraction qui répète des lignes déjà chargées les remplace (la plus récente
     l'emporte) ; recharger la même extraction ne change rien.
     """
     from pipeline.core.errors import InputError, UsageError
@@ -232,7 +233,7 @@ def report(
         typer.Option(
             "--as-of",
             help="Numéro de chargement : régénérer le rapport tel que l'entrepôt était "
-            "juste après ce chargement (table loads).",
+            "juste après ce chargement (numéros : csi loads).",
         ),
     ] = None,
     workers: Annotated[
@@ -338,7 +339,9 @@ def _report_through_prefect(
 
 @app.command()
 def run(
-    extract_dir: Annotated[Path, typer.Argument(help="Dossier de l'extraction à charger.")],
+    extract_dir: Annotated[
+        Path, typer.Argument(help="Dossier de l'extraction à charger.", metavar="DOSSIER")
+    ],
     year: YearOption,
     db: DbOption = None,
     profile: ProfileOption = None,
@@ -393,13 +396,19 @@ def _expected_errors_off_the_terminal() -> Iterator[None]:
 @app.command()
 def serve(
     extract_dir: Annotated[
-        Path, typer.Argument(help="Dossier où le logiciel dépose l'extraction du mois.")
+        Path,
+        typer.Argument(
+            help="Dossier où le logiciel dépose l'extraction du mois.", metavar="DOSSIER"
+        ),
     ],
     db: DbOption = None,
     profile: ProfileOption = None,
     out: OutOption = Path("reports"),
     cron: Annotated[
-        str, typer.Option(help="Planification cron, à l'heure de Paris (défaut : le 1er à 6 h).")
+        str,
+        typer.Option(
+            help="Planification cron, à l'heure de Paris (0 6 1 * * : le 1er du mois à 6 h)."
+        ),
     ] = MONTHLY_CRON,
 ) -> None:
     """Enregistrer le traitement mensuel (le 1er du mois) auprès d'un serveur Prefect.
@@ -431,7 +440,9 @@ def serve(
 
 @app.command()
 def verify(
-    report_json: Annotated[Path, typer.Argument(help="Le fichier annexe3.json à vérifier.")],
+    report_json: Annotated[
+        Path, typer.Argument(help="Le fichier annexe3.json à vérifier.", metavar="RAPPORT_JSON")
+    ],
     db: DbOption = None,
 ) -> None:
     """Recalculer un rapport JSON depuis l'entrepôt et dire s'il est toujours exact.
@@ -483,7 +494,9 @@ def _print_missing_inputs(error: MissingInputs) -> None:
 
 @app.command()
 def snapshot(
-    destination: Annotated[Path, typer.Argument(help="Fichier DuckDB à créer (la copie).")],
+    destination: Annotated[
+        Path, typer.Argument(help="Fichier DuckDB à créer (la copie).", metavar="COPIE")
+    ],
     db: DbOption = None,
 ) -> None:
     """Copier l'entrepôt dans un autre fichier, pour l'analyser sans gêner les chargements.
@@ -559,6 +572,7 @@ def sql(
             help="Requête SQL à exécuter (lecture seule). Sans requête : ouvre harlequin, "
             "l'éditeur SQL en terminal, s'il est installé.",
             show_default=False,
+            metavar="REQUÊTE",
         ),
     ] = None,
     db: DbOption = None,
@@ -630,7 +644,9 @@ app.add_typer(profile_app, name="profile")
 
 @profile_app.command("check")
 def profile_check(
-    extract_dir: Annotated[Path, typer.Argument(help="Dossier de l'extraction à examiner.")],
+    extract_dir: Annotated[
+        Path, typer.Argument(help="Dossier de l'extraction à examiner.", metavar="DOSSIER")
+    ],
     profile: ProfileOption = None,
 ) -> None:
     """Dire, avant tout chargement, quels fichiers, colonnes et valeurs le profil sait lire.
@@ -717,8 +733,9 @@ def register_template(
 ) -> None:
     """Écrire un registre à remplir, chaque rubrique expliquée en commentaire.
 
-    Il reprend le registre de l'année précédente s'il est dans l'entrepôt (sans les
-    dates propres à l'année) et les infirmières vues dans la facturation de l'année.
+    Il reprend le registre de la même année s'il est déjà dans l'entrepôt, sinon celui
+    de l'année précédente (sans les dates propres à l'année), et les infirmières vues
+    dans la facturation de l'année.
     """
     from pipeline.cli.register_template import write_template
     from pipeline.core.errors import UsageError

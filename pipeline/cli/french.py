@@ -150,6 +150,14 @@ def _french_message(format_message: Callable[[Any], str]) -> Callable[[Any], str
     return french
 
 
+def _usage_name(self: Any) -> str:
+    """`DOSSIER` for a required argument, `[REQUÊTE]` for an optional one: typer 0.29 wraps a
+    required one in braces (`{extract_dir}`), which reads as a typo in a French usage line."""
+    name = self.display_name_raw
+    name = name if self.required else f"[{name}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
 def speak_french() -> None:
     """Give typer's help labels and usage errors their French words (idempotent)."""
     import typer._click.core as click_core
@@ -167,6 +175,7 @@ def speak_french() -> None:
     typer.core.describe_number_range = range_fr  # type: ignore[attr-defined]
     for cls in (typer.core.TyperOption, typer.core.TyperArgument):
         _patched_once(cls, "display_type_rich", _french_type)
+    typer.core.TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
     _patched_once(click_core.Command, "get_help_option", _french_help_option)
     _patched_once(click_formatting.HelpFormatter, "write_usage", _french_usage)
     for error in vars(click_errors).values():

@@ -26,6 +26,17 @@ ENGLISH = (
     "Did you mean",
     "Try ",
     "Error",
+    # the arguments' Python names, and typer's braces around a required one
+    "{",
+    "extract_dir",
+    "EXTRACT_DIR",
+    "report_json",
+    "REPORT_JSON",
+    "DESTINATION",
+    "query",
+    "QUERY",
+    "FILE ",
+    "table loads",
 )
 
 
@@ -62,6 +73,8 @@ def test_every_help_screen_is_french(path):
         (["rapport"], "Commande inconnue : 'rapport'. Vouliez-vous dire 'report' ?"),
         (["report", "--year", "2025", "--centr", "750000001"], "Option inconnue : --centr"),
         (["report", "--year", "2025", "--workers", "0"], "Valeur invalide pour '--workers'"),
+        (["ingest"], "Argument obligatoire manquant : 'DOSSIER'."),
+        (["verify"], "Argument obligatoire manquant : 'RAPPORT_JSON'."),
     ],
 )
 def test_usage_errors_are_french(args, french):
@@ -69,3 +82,24 @@ def test_usage_errors_are_french(args, french):
     assert result.exit_code == 2
     assert french in result.output
     assert _english_in(result.output) == []
+
+
+# Each command's usage line: arguments by their French names, bare when required.
+USAGE_LINES = {
+    ("ingest",): "Utilisation : csi ingest [OPTIONS] DOSSIER",
+    ("run",): "Utilisation : csi run [OPTIONS] DOSSIER",
+    ("serve",): "Utilisation : csi serve [OPTIONS] DOSSIER",
+    ("verify",): "Utilisation : csi verify [OPTIONS] RAPPORT_JSON",
+    ("snapshot",): "Utilisation : csi snapshot [OPTIONS] COPIE",
+    ("sql",): "Utilisation : csi sql [OPTIONS] [REQUÊTE]",
+    ("profile", "check"): "Utilisation : csi profile check [OPTIONS] DOSSIER",
+    ("register", "check"): "Utilisation : csi register check [OPTIONS] FICHIER",
+    ("register", "template"): "Utilisation : csi register template [OPTIONS]",
+}
+
+
+@pytest.mark.parametrize("path", list(USAGE_LINES), ids=" ".join)
+def test_usage_lines_name_the_arguments_in_french(path):
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert USAGE_LINES[path] in result.output
