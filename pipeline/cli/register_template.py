@@ -415,9 +415,9 @@ def render_template(
         "Dates AAAA-MM-JJ ; oui ou non ; numéros (FINESS, RPPS) entre guillemets.",
         "Une rubrique laissée en commentaire rend son engagement « inconnu » dans le rapport.",
         f"Pré-remplissage : le registre {values['year']} s'il est déjà chargé dans l'entrepôt, "
-        "sinon",
-        f"celui de l'année précédente (sans ses dates, propres à chaque année), et les "
-        f"infirmières qui ont facturé en {values['year']}.",
+        "sinon celui",
+        "de l'année précédente (sans ses dates, propres à chaque année), et les infirmières",
+        f"qui ont facturé en {values['year']}.",
     ]
     if source:
         head.append(source)

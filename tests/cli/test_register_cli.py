@@ -265,7 +265,7 @@ def test_template_starts_from_the_same_years_register_when_loaded(tmp_path, ware
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert "# Pré-rempli avec : registre 2025 déjà chargé dans l'entrepôt (dates comprises)" in text
-    assert "le registre 2025 s'il est déjà chargé dans l'entrepôt, sinon" in text
+    assert "le registre 2025 s'il est déjà chargé dans l'entrepôt, sinon celui\n" in text
     data = yaml.safe_load(text)
     # N1 at the 2025 ETP (1.0, not 2024's 0.8); N2 billed in 2025, not declared yet: blank;
     # N5 was only in the 2024 register: gone.
