@@ -11,6 +11,7 @@ not `not_met`. Lists default to `[]` only where "absent" and "empty" mean the sa
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -61,6 +62,11 @@ def _iso_date(value: Any) -> Any:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
+        french = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*", value)
+        if french:  # the way a French secretary writes a date: say how to write it here
+            day, month, year = french.groups()
+            iso = f"{year}-{int(month):02d}-{int(day):02d}"
+            raise PydanticCustomError("csi_date", f"{DATE_RULE}, écrite {iso}")
     raise PydanticCustomError("csi_date", DATE_RULE)
 
 
@@ -72,7 +78,11 @@ def _id_text(value: Any) -> Any:
 
 
 def _fte(value: Any) -> Any:
-    """One rule, one French message, whatever the way the FTE is wrong."""
+    """One rule, one French message, whatever the way the FTE is wrong; a French decimal
+    comma (`0,8`, read by YAML as text) is the likeliest mistake, so it is named."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+,\d+\s*", value):
+        point = value.strip().replace(",", ".")
+        raise PydanticCustomError("csi_fte", f"{FTE_RULE}, écrit avec un point : {point}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PydanticCustomError("csi_fte", FTE_RULE)
     if not 0 < value <= 1:
@@ -205,6 +215,9 @@ class CentreRegister(_Strict):
             raise PydanticCustomError("csi_finess", FINESS_RULE)
         return value
 
+
+_MODELS = (CentreRegister, Staff, Nurse, Secretary, Partner, PatientFile, PreventionAction)
+_MODELS += (PromotionAction, Training, Internship)
 
 # --------------------------------------------------------------------------- loading
 
@@ -446,7 +459,20 @@ def _rule(error: dict[str, Any]) -> str:
             "less_than": "inférieure à",
         }
         return f"valeur hors limites (attendu : {words[kind]} {bound})"
+    if kind == "extra_forbidden":
+        return _unknown_key(error)
     return _RULES.get(kind, "valeur non valide")
+
+
+def _unknown_key(error: dict[str, Any]) -> str:
+    """« clé inconnue », with the register's key it most resembles (`acces_24_7` →
+    `access_24_7`): the keys are English words, easy to mistype for a French writer."""
+    key = str(error["loc"][-1]) if error.get("loc") else ""
+    known = sorted(
+        {name for model in _MODELS for name in model.model_fields}  # type: ignore[attr-defined]
+    )
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    return f"clé inconnue (vouliez-vous dire « {close[0]} » ?)" if close else "clé inconnue"
 
 
 def _value(error: dict[str, Any]) -> str | None:

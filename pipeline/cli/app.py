@@ -771,8 +771,11 @@ def register_check(
     try:
         register = load_register(file)
     except InputError as error:
-        _console(stderr=True).print("[bold red]Erreur :[/]")
         _console(stderr=True).print(error.describe(), markup=False)
+        _console(stderr=True).print(
+            f"Corrigez le fichier, puis vérifiez-le à nouveau : csi register check {file}",
+            markup=False,
+        )
         raise typer.Exit(1) from None
     console = _console()
     console.print(
