@@ -159,7 +159,8 @@ def _print_written(console, paths, started: float | None = None) -> None:
     for path in paths:
         console.print(f"Écrit : {path}", markup=False, soft_wrap=True)
     if started is not None:
-        console.print(f"[dim]Terminé en {time.perf_counter() - started:.1f} s.[/]")
+        seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")  # French decimals
+        console.print(f"[dim]Terminé en {seconds} s.[/]")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -209,11 +210,41 @@ def ingest(
         _refuse(error, extract_dir, db)
     except UsageError as error:
         _fail(str(error), code=1)
-    _console().print(
-        f"Chargement n° {summary.load_id} : {summary.rows_read} lignes lues, "
-        f"{summary.rows_inserted} ajoutées, {summary.rows_replaced} remplacées, "
-        f"{summary.rows_unchanged} inchangées."
-    )
+    registers = _registers_of_load(db, summary.load_id)
+    if summary.rows_read or not registers:
+        _console().print(
+            f"Chargement n° {summary.load_id} : {summary.rows_read} lignes lues, "
+            f"{summary.rows_inserted} ajoutées, {summary.rows_replaced} remplacées, "
+            f"{summary.rows_unchanged} inchangées."
+        )
+    for finess, year, source in registers:
+        _console().print(
+            f"Chargement n° {summary.load_id} : registre du centre {finess} pour {year} "
+            f"chargé ({source}).",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _registers_of_load(db: Path | None, load_id: int) -> list[tuple[str, int, str]]:
+    """The registers a load stored, so that loading a register alone does not read as
+    « 0 lignes lues » (did it load?) to the secretary who just wrote it."""
+    from pipeline.warehouse.database import connect, database_path
+
+    con = connect(database_path(db), read_only=True)
+    try:
+        has_table = con.execute(
+            "select count(*) from information_schema.tables where table_name = 'register_centres'"
+        ).fetchall()[0][0]
+        if not has_table:
+            return []
+        return con.execute(
+            "select centre_finess, year, source_file from register_centres where load_id = ? "
+            "order by centre_finess, year",
+            [load_id],
+        ).fetchall()
+    finally:
+        con.close()
 
 
 @app.command()

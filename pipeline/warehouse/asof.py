@@ -74,7 +74,7 @@ def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
     con.execute(f"attach '{quoted}' as wh (read_only)")
     if not scalar(con, "select count(*) from wh.loads where load_id = ?", [load_id]):
         con.close()
-        raise UsageError(f"Chargement n° {load_id} inconnu dans {path} (voir la table loads).")
+        raise UsageError(f"Chargement n° {load_id} inconnu dans {path} (numéros : csi loads).")
     create_tables(con)
     for table in CANONICAL_TABLES:
         _copy_canonical(con, table, load_id)

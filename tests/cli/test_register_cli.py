@@ -293,3 +293,52 @@ def test_template_starts_from_the_same_years_register_when_loaded(tmp_path, ware
     assert data["partners"] == [{"name": "Réseau Plaies", "nature": "network", "meetings": []}]
     assert "internal_meetings" not in data and "trainings" not in data
     assert "2025-01-21" not in text and "2025-03-12" not in text
+
+
+def test_check_names_how_to_write_a_french_comma_a_french_date_and_a_mistyped_key(tmp_path):
+    path = tmp_path / "centre_2024.yaml"
+    text = yaml.safe_dump(REGISTER_2024, allow_unicode=True, sort_keys=False)
+    text = text.replace("fte: 0.3", "fte: 0,3").replace("- '2024-02-14'", "- 14/2/2024")
+    text = text.replace("transmission_log:", "transmision_log:")
+    path.write_text(text, encoding="utf-8")
+    result = run("register", "check", str(path))
+    assert result.exit_code == 1
+    out = " ".join(result.output.split())
+    assert "Registre du centre refusé : 3 problème(s) à corriger" in out
+    assert (
+        "colonne « staff.nurses[2].fte » : l'ETP doit être compris entre 0 (exclu) et 1, écrit "
+        "avec un point : 0.3 (valeur lue : « 0,3 »)"
+    ) in out
+    assert (
+        "colonne « internal_meetings[2] » : date attendue (AAAA-MM-JJ), écrite 2024-02-14 "
+        "(valeur lue : « 14/2/2024 »)"
+    ) in out
+    assert (
+        "colonne « transmision_log » : clé inconnue (vouliez-vous dire « transmission_log » ?)"
+    ) in out
+    assert "Corrigez le fichier, puis vérifiez-le à nouveau : csi register check" in out
+    assert "Erreur" not in out
+
+
+def test_loading_a_register_alone_says_it_was_loaded(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    extract = make_extract(tmp_path / "registre-2024", register=REGISTER_2024)
+    result = run("ingest", str(extract), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert f"Chargement n° 1 : registre du centre {FINESS} pour 2024 chargé (centre.yaml)." in (
+        result.output
+    )
+    assert "0 lignes lues" not in result.output
+    # With billing beside it, both are said.
+    both = make_extract(
+        tmp_path / "avec-facturation",
+        billing=billing_rows({"nurse_id": "N1", "act_date": "2024-05-02"}, invoice="A"),
+        patients=patient_rows({"patient_id": "P1"}),
+        register={**REGISTER_2024, "transmission_log": "non"},
+    )
+    result = run("ingest", str(both), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert "Chargement n° 2 : 2 lignes lues, 2 ajoutées, 0 remplacées, 0 inchangées." in (
+        result.output
+    )
+    assert f"Chargement n° 2 : registre du centre {FINESS} pour 2024 chargé" in result.output
