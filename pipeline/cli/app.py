@@ -695,7 +695,6 @@ def profile_check(
         listed = list_files(extract_dir, profile_def)
         checks = check_extract(extract_dir, profile_def)
     except InputError as error:
-        _console(stderr=True).print("[bold red]Erreur :[/]")
         _console(stderr=True).print(error.describe(), markup=False)
         raise typer.Exit(1) from None
     console = _console()
@@ -716,10 +715,16 @@ def _print_file_list(console, extract_dir: Path, listed: list[tuple[str, str]]) 
         console.print(f"  {name:<{width}}  → {role}", markup=False, soft_wrap=True)
 
 
+def _count(number: int, one: str, many: str) -> str:
+    """« 0 ligne », « 1 ligne », « 3 499 lignes »: French takes the singular below 2."""
+    return f"{number:,}".replace(",", "\u202f") + " " + (one if number < 2 else many)
+
+
 def _print_file_check(console, check) -> None:
     """What the profile reads in one file: columns, defaults, misses, unknown values."""
     mark = "[green]OK[/]" if check.ok else "[red]À corriger[/]"
-    console.print(f"\n[bold]{check.file}[/] ({check.table}, {check.rows} lignes) : {mark}")
+    read = "non lu" if check.error and not check.rows else _count(check.rows, "ligne", "lignes")
+    console.print(f"\n[bold]{check.file}[/] ({check.table}, {read}) : {mark}")
     if check.error:
         console.print(f"  {check.error}", markup=False)
     for canonical, header in check.mapped.items():

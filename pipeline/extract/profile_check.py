@@ -77,7 +77,9 @@ def check_file(source: SourceFile, profile: Profile) -> FileCheck:
     try:
         raw = _read_raw(source.path, profile.format_of(source.table), mapping)
     except InputError as exc:
-        check.error = "; ".join(f.rule for f in exc.findings) or exc.summary
+        # one problem a line, with its row: the secretary fixes them one by one
+        where = [(f"ligne {f.row} : " if f.row else "") + f.rule for f in exc.findings]
+        check.error = "\n  ".join(where) or exc.summary
         return check
     raw = raw.rename({c: c.strip() for c in raw.columns})
     check.rows = raw.height
