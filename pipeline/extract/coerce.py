@@ -159,10 +159,20 @@ def _unparsed(typed: pl.DataFrame, columns: tuple[Column, ...], fmt: FileFormat)
         bad = typed.filter(
             pl.col(column.name).is_not_null() & pl.col(f"__typed_{column.name}").is_null()
         )
-        rule = _RULES[column.kind].format(date_format=fmt.date_format.replace("%", ""))
+        rule = _RULES[column.kind].format(date_format=_format_fr(fmt.date_format))
         for row in bad.head(MAX_FINDINGS_PER_COLUMN).iter_rows(named=True):
             findings.append(Finding(row[FILE], rule, row[ROW], column.name, row[column.name]))
     return findings
+
+
+# strftime's letters as a French form shows a date: `%d/%m/%Y` → `JJ/MM/AAAA`.
+_FORMAT_FR = {"%d": "JJ", "%m": "MM", "%Y": "AAAA", "%y": "AA", "%H": "HH", "%M": "MM"}
+
+
+def _format_fr(date_format: str) -> str:
+    for code, french in _FORMAT_FR.items():
+        date_format = date_format.replace(code, french)
+    return date_format.replace("%", "")
 
 
 def coerce(frame: pl.DataFrame, table: str, fmt: FileFormat) -> tuple[pl.DataFrame, list[Finding]]:

@@ -149,3 +149,43 @@ def test_an_unreadable_warehouse_is_explained_without_duckdbs_english(tmp_path):
             assert f"Entrepôt illisible : {db} : {reason}" in result.output
             assert "IO Error" not in result.output and "Traceback" not in result.output
     assert not_a_db.read_text(encoding="utf-8") == "ceci n'est pas un entrepôt\n"
+
+
+FRENCH_HEADER = (
+    "N° facture;N° ligne;FINESS;Patient;Infirmière;Date soin;Heure;Lettre clé;Coef;Qté;"
+    "Montant;Statut;Prise en charge"
+)
+
+
+def test_a_french_export_refused_names_the_date_format_in_french(tmp_path, db):
+    """The logiciel-fr profile on a cp1252 file: row 1 has 31 April, row 2 a bad status."""
+    folder = tmp_path / "avril"
+    folder.mkdir()
+    rows = [
+        FRENCH_HEADER,
+        "F1;1;750000001;P1;N1;31/04/2025;10h59;AMI;1,5;1;4,73;Facturé;",
+        "F1;2;750000001;P1;N1;01/04/2025;10:59;IFD;;1;2,75;Facturée;",
+    ]
+    (folder / "factures_2025-04.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
+    result = runner.invoke(
+        app, ["ingest", str(folder), "--db", str(db), "--profile", "logiciel-fr"],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert result.exit_code == 1
+    out = " ".join(result.output.split())
+    # The unknown word is reported first (the dates are read once the words are known).
+    assert (
+        "factures_2025-04.csv, ligne 2, colonne « Statut » : valeur non prévue par le profil"
+    ) in out
+    (folder / "factures_2025-04.csv").write_bytes(("\r\n".join(rows[:2]) + "\r\n").encode("cp1252"))
+    result = runner.invoke(
+        app, ["ingest", str(folder), "--db", str(db), "--profile", "logiciel-fr"],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    out = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert (
+        "factures_2025-04.csv, ligne 1, colonne « act_date » : date impossible ou mal écrite "
+        "(format attendu : JJ/MM/AAAA) (valeur lue : « 31/04/2025 »)"
+    ) in out
+    assert "d/m/Y" not in out
