@@ -448,7 +448,9 @@ def _rule(error: dict[str, Any]) -> str:
         return error["msg"]
     if kind == "literal_error":
         allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        return f"valeur non reconnue (permises : {', '.join(allowed)})"
+        # a punctuation value (a decimal separator `.` or `,`) is quoted, or it reads as the list's
+        shown = [a if re.fullmatch(r"\w+", a) else f"« {a} »" for a in allowed]
+        return f"valeur non reconnue (permises : {', '.join(shown)})"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = next(iter(error.get("ctx", {}).values()), "")
         bound = f"{bound:g}" if isinstance(bound, int | float) else bound
