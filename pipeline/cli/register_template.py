@@ -55,6 +55,19 @@ KEY_DOCS: list[tuple[str, list[str], str]] = [
     ),
     ("year", ["Année civile que ce registre décrit (AAAA)."], "year: 2025"),
     (
+        "address",
+        ["Adresse du centre, pour le bloc d'attestation à la fin du rapport (facultatif)."],
+        "address: 12 rue de l'Exemple, 75010 Paris",
+    ),
+    (
+        "legal_representative",
+        [
+            "Nom et qualité du représentant légal qui signe le rapport (facultatif ; sans lui,",
+            "le rapport laisse une ligne en pointillés à remplir à la main).",
+        ],
+        "legal_representative: Marie Durand, présidente de l'association gestionnaire",
+    ),
+    (
         "staff",
         [
             "Le personnel (obligatoire ; section 4 et forfait de coordination).",

@@ -160,7 +160,7 @@ def test_template_without_warehouse_has_every_key_commented(tmp_path, monkeypatc
         "year": 2026,
         "staff": {"nurses": [], "secretaries": []},
     }
-    for key in ("staff", "partners", "patient_file", "access_24_7", "internships"):
+    for key in ("staff", "partners", "patient_file", "access_24_7", "internships", "address"):
         assert f"# {key} : " in text
     # The one blank is the name: the load names it, in French.
     refused = run("register", "check", str(written))
@@ -195,10 +195,10 @@ def test_check_good_register_prints_its_summary(tmp_path):
     assert f"Registre conforme : {path} (centre {FINESS}, année 2024)" in result.output
     # 2 nurses 0.8 + 0.3 = 1.1 ETP, 1 secretary 0.5, 2 partners of which 1 signed, 2 meetings;
     # declared: finess, name, year, staff, internal_meetings, partners, patient_file,
-    # transmission_log, coordinator_nurse, trainings = 10 of the 21 keys.
+    # transmission_log, coordinator_nurse, trainings = 10 of the 23 keys.
     assert (
         "2 infirmière(s), 1,1 ETP ; 1 secrétaire(s), 0,5 ETP ; 2 partenaire(s) dont 1 avec "
-        "convention ; 2 réunion(s) d'équipe ; 10 rubrique(s) renseignée(s) sur 21."
+        "convention ; 2 réunion(s) d'équipe ; 10 rubrique(s) renseignée(s) sur 23."
     ) in result.output
 
 
@@ -342,3 +342,13 @@ def test_loading_a_register_alone_says_it_was_loaded(tmp_path):
         result.output
     )
     assert f"Chargement n° 2 : registre du centre {FINESS} pour 2024 chargé" in result.output
+
+
+def test_the_template_documents_every_key_of_the_register():
+    """A key the template does not show is a key the centre never learns about (the
+    attestation's address and legal representative were missing)."""
+    from pipeline.cli.register_template import DOCUMENTED_KEYS
+    from schemas.register import CentreRegister
+
+    assert sorted(DOCUMENTED_KEYS) == sorted(CentreRegister.model_fields)
+    assert len(DOCUMENTED_KEYS) == len(set(DOCUMENTED_KEYS)) == 23
