@@ -431,8 +431,8 @@ def test_profile_check_lists_every_file_with_its_table_or_ignored(tmp_path, cano
                 '(ex. ";", "," ou "\\t" pour une tabulation) (valeur lue : « ;; »)',
                 "p.yaml, colonne « format.encoding » : encodage inconnu "
                 "(ex. utf-8, cp1252, latin-1) (valeur lue : « klingon »)",
-                "p.yaml, colonne « format.decimal » : valeur non reconnue (permises : « . », « , ») "
-                "(valeur lue : « x »)",
+                "p.yaml, colonne « format.decimal » : valeur non reconnue "
+                "(permises : « . », « , ») (valeur lue : « x »)",
                 "p.yaml, colonne « format.date_format » : format de date incomplet ou mal "
                 "écrit (jour, mois et année : ex. %d/%m/%Y) (valeur lue : « %d/%m »)",
             ],
