@@ -171,7 +171,13 @@ def test_unknown_key_is_refused_with_its_path(tmp_path: Path) -> None:
 
 def test_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
     finding = one_finding(tmp_path, CONTRACT_EXAMPLE + "transmision_log: true\n")
-    assert (finding.rule, finding.column) == ("clé inconnue", "transmision_log")
+    assert (finding.rule, finding.column) == (
+        "clé inconnue (vouliez-vous dire « transmission_log » ?)",
+        "transmision_log",
+    )
+    # A key that resembles none is refused without a guess.
+    finding = one_finding(tmp_path, CONTRACT_EXAMPLE + "couleur: bleu\n")
+    assert (finding.rule, finding.column) == ("clé inconnue", "couleur")
 
 
 def test_missing_staff_is_refused(tmp_path: Path) -> None:
@@ -230,11 +236,19 @@ def test_bad_role_lists_the_permitted_values(tmp_path: Path) -> None:
     assert finding.rule == "valeur non reconnue (permises : nurse, coordinator, manager)"
 
 
-@pytest.mark.parametrize("bad", ["2025-13-01", "14/01/2025", "20250114", "2025-01-14 10:00"])
-def test_bad_date_is_refused_with_its_path(tmp_path: Path, bad: str) -> None:
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ("2025-13-01", "date attendue (AAAA-MM-JJ)"),
+        ("14/01/2025", "date attendue (AAAA-MM-JJ), écrite 2025-01-14"),  # the French way
+        ("20250114", "date attendue (AAAA-MM-JJ)"),
+        ("2025-01-14 10:00", "date attendue (AAAA-MM-JJ)"),
+    ],
+)
+def test_bad_date_is_refused_with_its_path(tmp_path: Path, bad: str, rule: str) -> None:
     text = CONTRACT_EXAMPLE.replace("[2025-01-14, 2025-02-11]", f"[2025-01-14, {bad}]")
     finding = one_finding(tmp_path, text)
-    assert (finding.rule, finding.column) == ("date attendue (AAAA-MM-JJ)", "internal_meetings[2]")
+    assert (finding.rule, finding.column) == (rule, "internal_meetings[2]")
 
 
 def test_malformed_finess_is_refused(tmp_path: Path) -> None:
