@@ -56,18 +56,20 @@ def missing_inputs(con: Any, inputs: list[dict[str, Any]]) -> list[dict[str, Any
     return [f for f in inputs if (f.get("file"), f.get("sha256")) not in loaded]
 
 
-def check_inputs(warehouse: Path, meta: dict[str, Any]) -> None:
+def check_inputs(warehouse: Path, meta: dict[str, Any], lock_timeout: float | None = None) -> None:
     """Raise `MissingInputs` when the report's inputs are not all in this warehouse.
 
     Why: verifying a report against the wrong warehouse would list hundreds of
     differences instead of the one thing that matters, the files that are not there.
     """
+    from pipeline.core.settings import DEFAULT_LOCK_TIMEOUT
     from pipeline.warehouse.database import connect
 
     inputs = meta.get("inputs") or []
     if not isinstance(inputs, list) or not all(isinstance(f, dict) for f in inputs):
         raise UsageError("Rapport JSON illisible : meta.inputs n'est pas une liste de fichiers.")
-    con = connect(warehouse, read_only=True)
+    wait = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+    con = connect(warehouse, read_only=True, lock_timeout=wait)
     try:
         missing = missing_inputs(con, inputs)
     finally:
