@@ -111,11 +111,16 @@ class Settings:
             "report_workers": read("CSI_REPORT_WORKERS", _workers, None),
             "source_date_epoch": read("SOURCE_DATE_EPOCH", _epoch, None),
         }
+        if len(problems) == 1:
+            raise SettingsError(
+                f"Variable d'environnement inutilisable : {problems[0]}. "
+                "Corrigez-la ou supprimez-la, puis relancez."
+            )
         if problems:
             raise SettingsError(
-                "Variable d'environnement inutilisable : "
+                "Variables d'environnement inutilisables : "
                 + " ; ".join(problems)
-                + ". Corrigez-la ou supprimez-la, puis relancez."
+                + ". Corrigez-les ou supprimez-les, puis relancez."
             )
         return cls(**values, hooks=hooks or Hooks())  # type: ignore[arg-type]
 
