@@ -1,4 +1,4 @@
-"""Opening the warehouse: where it is, its write lock, small query helpers.
+"""Opening the warehouse: its write lock, small query helpers (where it is: `Settings.warehouse`).
 
 Tables hold the latest version of every row (replays applied); their layout is
 `pipeline.warehouse.schema`'s, the SQL models' stored results `pipeline.warehouse.materialise`'s,
