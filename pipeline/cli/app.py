@@ -464,8 +464,8 @@ def serve(
             "« prefect server start » et définissez PREFECT_API_URL (docs/planification.md)."
         )
 
-    deployment = monthly_deployment(
-        extract_dir, db, profile, out, cron, workers=settings.report_workers
+    deployment = monthly_deployment(  # CSI_DB made absolute too: runs start elsewhere
+        extract_dir, db or settings.db, profile, out, cron, workers=settings.report_workers
     )
     prefect_serve(deployment)
 

@@ -77,7 +77,7 @@ NO_HOOKS = Hooks()
 class Settings:
     """csi's settings, with the defaults used when a variable is not set."""
 
-    db: Path = DEFAULT_DB  # CSI_DB, the warehouse when --db is not given
+    db: Path | None = None  # CSI_DB, the warehouse when --db is not given; None: DEFAULT_DB
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # CSI_LOCK_TIMEOUT, seconds
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # CSI_MEMORY_LIMIT, DuckDB's size syntax
     secrets_dir: Path = field(default_factory=default_secrets_dir)  # CSI_SECRETS_DIR
@@ -104,7 +104,7 @@ class Settings:
                 return default
 
         values = {
-            "db": read("CSI_DB", Path, DEFAULT_DB),
+            "db": read("CSI_DB", Path, None),
             "lock_timeout": read("CSI_LOCK_TIMEOUT", _seconds, DEFAULT_LOCK_TIMEOUT),
             "memory_limit": read("CSI_MEMORY_LIMIT", _memory_limit, DEFAULT_MEMORY_LIMIT),
             "secrets_dir": read("CSI_SECRETS_DIR", Path, default_secrets_dir()),
@@ -126,7 +126,7 @@ class Settings:
 
     def warehouse(self, explicit: str | Path | None = None) -> Path:
         """`--db` when given, else `CSI_DB`, else `data/warehouse.duckdb`."""
-        return Path(explicit) if explicit else self.db
+        return Path(explicit) if explicit else self.db or DEFAULT_DB
 
     def workers(self) -> int:
         """Concurrent groups of centres in a report: `CSI_REPORT_WORKERS`, else one per core."""

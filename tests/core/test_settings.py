@@ -36,7 +36,8 @@ VARIABLES = (
 
 def test_an_empty_environment_gives_the_documented_defaults():
     settings = Settings.from_environ({})
-    assert settings.db == Path("data") / "warehouse.duckdb" == DEFAULT_DB
+    assert settings.db is None
+    assert settings.warehouse() == Path("data") / "warehouse.duckdb" == DEFAULT_DB
     assert settings.lock_timeout == 120.0
     assert settings.memory_limit == "1GB"
     assert settings.secrets_dir == Path.home() / ".config" / "csi" / "secrets"
