@@ -3,7 +3,8 @@
 One sub-package per stage, in the order data flows; each imports only the ones above it
 here (`tests/architecture/test_layers.py`):
 
-- `core`: errors, the canonical columns, French labels, reference tables (NGAP, holidays);
+- `core`: errors, settings (the environment, read once at the edge), the canonical columns,
+  French labels, reference tables (NGAP, holidays);
 - `extract`: reading an extract's files, profiles, coercion, pandera checks, pseudonyms;
 - `warehouse`: the DuckDB file, its tables, the SQL models of `sql/` and their stored results;
 - `load`: one checked extract into the warehouse, in one transaction;

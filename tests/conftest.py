@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.core.settings import prepare_prefect
 from tests.support import (
     FINESS,
     make_extract,
@@ -27,6 +28,9 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="csi-tests-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
+# The test harness starts Prefect in-process (the flow tests): csi's Prefect defaults
+# first, as the CLI gives them before importing Prefect.
+prepare_prefect()
 
 
 @pytest.fixture

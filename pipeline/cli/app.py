@@ -2,6 +2,11 @@
 
 Heavy libraries (polars, duckdb, prefect…) are imported inside the commands so that
 `csi --help` answers at once.
+
+The CLI is the edge: each command reads the environment once (`_settings`: the
+`Settings` of `pipeline.core.settings`, an unusable variable refused in French with
+exit 1) and hands it down. `main(hooks)` lets a test entry module install its
+`Hooks` (fault points); the product's are no-ops.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pipeline.orchestrate.schedule import MONTHLY_CRON
 speak_french()
 
 if TYPE_CHECKING:
+    from pipeline.core.settings import Hooks, Settings
     from pipeline.report.verify import MissingInputs
 
 app = typer.Typer(
@@ -40,8 +46,8 @@ DbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        envvar="CSI_DB",
-        help="Fichier de l'entrepôt DuckDB (défaut : data/warehouse.duckdb).",
+        help="Fichier de l'entrepôt DuckDB (défaut : la variable CSI_DB, sinon "
+        "data/warehouse.duckdb).",
         show_default=False,
     ),
 ]
@@ -168,14 +174,31 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _refuse(error, extract_dir: Path, db: Path | None) -> None:
+def _settings(ctx: typer.Context) -> Settings:
+    """The environment's settings, read once by the command; an unusable one stops it here.
+
+    `ctx.obj` holds the `Hooks` a test entry module gave `main` (none in the product).
+    """
+    from pipeline.core.settings import Hooks, Settings, SettingsError
+
+    hooks = ctx.obj if isinstance(ctx.obj, Hooks) else None
+    try:
+        return Settings.from_environ(hooks=hooks)
+    except SettingsError as error:
+        _fail(str(error), code=1)
+        raise  # unreachable: _fail exits
+
+
+def _refuse(error, extract_dir: Path, db: Path | None, settings: Settings) -> None:
     """Print why the extract was refused (as Prefect's logs do, `steps.refusal_lines`).
 
     The rejection folder is written here, unless the flow's task wrote it already.
     """
     from pipeline.orchestrate.steps import refusal_lines, write_rejection
 
-    folder = getattr(error, "rejection_folder", None) or write_rejection(error, extract_dir, db)
+    folder = getattr(error, "rejection_folder", None) or write_rejection(
+        error, extract_dir, db, settings=settings
+    )
     console = _console(stderr=True)
     first, *rest = refusal_lines(error, folder)
     console.print(f"[bold red]{first}[/]")
@@ -186,6 +209,7 @@ def _refuse(error, extract_dir: Path, db: Path | None) -> None:
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     extract_dir: Annotated[
         Path,
         typer.Argument(
@@ -204,10 +228,11 @@ def ingest(
     from pipeline.core.errors import InputError, UsageError
     from pipeline.orchestrate.steps import ingest as run_ingest
 
+    settings = _settings(ctx)
     try:
-        summary = run_ingest(extract_dir, db, profile)
+        summary = run_ingest(extract_dir, db, profile, settings=settings)
     except InputError as error:
-        _refuse(error, extract_dir, db)
+        _refuse(error, extract_dir, db, settings)
     except UsageError as error:
         _fail(str(error), code=1)
     registers = _registers_of_load(db, summary.load_id)
@@ -249,6 +274,7 @@ def _registers_of_load(db: Path | None, load_id: int) -> list[tuple[str, int, st
 
 @app.command()
 def report(
+    ctx: typer.Context,
     year: YearOption,
     centre: Annotated[
         str | None,
@@ -301,6 +327,7 @@ def report(
     from pipeline.orchestrate.steps import report as run_report
 
     formats, started, reports = _formats(format), time.perf_counter(), []
+    settings = _settings(ctx)
     runner = "dask" if dask_address else runner.strip().lower()
     if runner not in ("direct", "prefect", "dask"):
         _fail(f"Exécuteur inconnu : {runner}. Choix : direct, prefect, dask.")
@@ -308,7 +335,7 @@ def report(
         if as_of is not None:
             _fail("--as-of ne s'utilise qu'avec --runner direct.")
         paths = _report_through_prefect(
-            runner, dask_address, workers, year, centre, db, out, formats
+            runner, dask_address, workers, year, centre, db, out, formats, settings
         )
         _print_reports(_console(), _written_reports(paths), paths, started)
         return
@@ -325,6 +352,7 @@ def report(
                 progress=status.update,
                 on_report=reports.append,
                 workers=workers,
+                settings=settings,
             )
     except UsageError as error:
         _fail(str(error))
@@ -340,15 +368,19 @@ def _report_through_prefect(
     db: Path | None,
     out: Path,
     formats: tuple[str, ...],
+    settings: Settings,
 ) -> list[str]:
     """The annual report flow on Prefect's thread pool or on a Dask cluster."""
     from pipeline.core.errors import UsageError
+    from pipeline.core.settings import prepare_prefect
     from pipeline.orchestrate.steps import report_plan
 
     try:  # refused before the flow starts: Prefect would log the refusal as a traceback
-        report_plan(year, centre, db)
+        report_plan(year, centre, db, settings=settings)
     except UsageError as error:
         _fail(str(error))
+    workers = workers or settings.report_workers
+    prepare_prefect()
     try:
         from pipeline.orchestrate.flows import dask_report_flow, threads_report_flow
 
@@ -370,6 +402,7 @@ def _report_through_prefect(
 
 @app.command()
 def run(
+    ctx: typer.Context,
     extract_dir: Annotated[
         Path, typer.Argument(help="Dossier de l'extraction à charger.", metavar="DOSSIER")
     ],
@@ -383,17 +416,20 @@ def run(
     import time
 
     from pipeline.core.errors import InputError, UsageError
+    from pipeline.core.settings import prepare_prefect
 
     formats, started = _formats(format), time.perf_counter()
+    settings = _settings(ctx)  # refused here, before Prefect starts, if unusable
+    prepare_prefect()
     try:
-        from pipeline.orchestrate.flows import load_message, monthly_flow
+        from pipeline.orchestrate.flows import load_message, threads_monthly_flow
 
         with _expected_errors_off_the_terminal():
-            result = monthly_flow(
+            result = threads_monthly_flow(settings.report_workers)(
                 str(extract_dir), year, str(db) if db else None, profile, str(out), formats
             )
     except InputError as error:
-        _refuse(error, extract_dir, db)
+        _refuse(error, extract_dir, db, settings)
     except UsageError as error:
         _fail(str(error), code=1)
     _console().print(load_message(result["load"], str(extract_dir)), markup=False)
@@ -426,6 +462,7 @@ def _expected_errors_off_the_terminal() -> Iterator[None]:
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     extract_dir: Annotated[
         Path,
         typer.Argument(
@@ -449,11 +486,12 @@ def serve(
     Chaque traitement rend compte de l'année du mois écoulé (le 1er janvier : l'année
     précédente). Voir docs/planification.md.
     """
-    import os
+    from pipeline.core.settings import prepare_prefect
 
+    settings = _settings(ctx)
     # The runs' own lines (load, report written) are INFO: show them in the UI and the
     # service's journal, unless the user chose a level.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    prepare_prefect(logging_level="INFO")
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL
 
@@ -466,11 +504,15 @@ def serve(
             "« prefect server start » et définissez PREFECT_API_URL (docs/planification.md)."
         )
 
-    prefect_serve(monthly_deployment(extract_dir, db, profile, out, cron))
+    deployment = monthly_deployment(  # CSI_DB made absolute too: runs start elsewhere
+        extract_dir, db or settings.db, profile, out, cron, workers=settings.report_workers
+    )
+    prefect_serve(deployment)
 
 
 @app.command()
 def verify(
+    ctx: typer.Context,
     report_json: Annotated[
         Path, typer.Argument(help="Le fichier annexe3.json à vérifier.", metavar="RAPPORT_JSON")
     ],
@@ -495,7 +537,7 @@ def verify(
         )
 
     try:
-        diffs = run_verify(report_json, db, on_inputs=found)
+        diffs = run_verify(report_json, db, on_inputs=found, settings=_settings(ctx))
     except MissingInputs as error:
         _print_missing_inputs(error)
     except UsageError as error:
@@ -525,6 +567,7 @@ def _print_missing_inputs(error: MissingInputs) -> None:
 
 @app.command()
 def snapshot(
+    ctx: typer.Context,
     destination: Annotated[
         Path, typer.Argument(help="Fichier DuckDB à créer (la copie).", metavar="COPIE")
     ],
@@ -538,7 +581,7 @@ def snapshot(
     from pipeline.orchestrate.steps import snapshot as run_snapshot
 
     try:
-        run_snapshot(destination, db)
+        run_snapshot(destination, db, settings=_settings(ctx))
     except UsageError as error:
         _fail(str(error), code=1)
     _console().print(f"Copie écrite : {destination}", markup=False)
@@ -548,7 +591,7 @@ OUTCOMES_FR = {"loaded": "chargé", "unchanged": "inchangé"}
 
 
 @app.command()
-def loads(db: DbOption = None) -> None:
+def loads(ctx: typer.Context, db: DbOption = None) -> None:
     """Lister les chargements, du plus récent au plus ancien (numéros pour --as-of)."""
     from rich.table import Table
 
@@ -556,7 +599,7 @@ def loads(db: DbOption = None) -> None:
     from pipeline.orchestrate.steps import list_loads
 
     try:
-        rows = list_loads(db)
+        rows = list_loads(db, settings=_settings(ctx))
     except UsageError as error:
         _fail(str(error), code=1)
     if not rows:
@@ -597,6 +640,7 @@ HARLEQUIN_HINT = (
 
 @app.command()
 def sql(
+    ctx: typer.Context,
     query: Annotated[
         str | None,
         typer.Argument(
@@ -610,15 +654,15 @@ def sql(
 ) -> None:
     """Interroger l'entrepôt en SQL, en lecture seule (pas besoin du client DuckDB)."""
     from pipeline.core.errors import UsageError
-    from pipeline.warehouse.database import database_path
 
+    settings = _settings(ctx)
     if query is None:
-        _open_harlequin(database_path(db))
+        _open_harlequin(settings.warehouse(db))
         return
     from pipeline.orchestrate.steps import query as run_query
 
     try:
-        columns, rows, cut = run_query(query, db)
+        columns, rows, cut = run_query(query, db, settings=settings)
     except UsageError as error:
         _fail(str(error), code=1)
     _print_query_result(columns, rows, cut)
@@ -650,7 +694,6 @@ def _open_harlequin(path: Path) -> None:
     The optional extra `csi[sql]` installs it next to csi: its DuckDB is the one that
     wrote the warehouse, where a DuckDB CLI from elsewhere may not read its storage.
     """
-    import os
     import shutil
     import subprocess
 
@@ -659,8 +702,9 @@ def _open_harlequin(path: Path) -> None:
             f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest ».",
             code=1,
         )
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    harlequin = shutil.which("harlequin", path=search)
+    # csi's own environment first (its venv's bin may not be on PATH), then PATH.
+    beside = shutil.which("harlequin", path=str(Path(sys.executable).parent))
+    harlequin = beside or shutil.which("harlequin")
     if harlequin is None:
         _fail(HARLEQUIN_HINT, code=1)
     completed = subprocess.run(  # our own argument list, no shell
@@ -754,6 +798,7 @@ app.add_typer(register_app, name="register")
 
 @register_app.command("template")
 def register_template(
+    ctx: typer.Context,
     centre: Annotated[str, typer.Option("--centre", help="N° FINESS du centre (9 caractères).")],
     year: Annotated[int, typer.Option("--year", help="Année que le registre décrit (AAAA).")],
     db: DbOption = None,
@@ -777,7 +822,7 @@ def register_template(
     from pipeline.core.errors import UsageError
 
     try:
-        written = write_template(centre, year, db, out)
+        written = write_template(centre, year, db, out, _settings(ctx))
     except UsageError as error:
         _fail(str(error), code=1)
     console = _console()
@@ -822,9 +867,10 @@ def register_check(
     console.print(register_summary(register), markup=False, soft_wrap=True)
 
 
-def main() -> None:
+def main(hooks: Hooks | None = None) -> None:
+    """`csi`; `hooks`: the test harness's seams (`tests/faulty_csi.py`), none in the product."""
     try:
-        app()
+        app(obj=hooks)
     except KeyboardInterrupt:
         _console(stderr=True).print("Interrompu : l'entrepôt est resté dans son état précédent.")
         sys.exit(130)

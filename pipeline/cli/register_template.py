@@ -29,6 +29,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from pipeline.core.canonical import FINESS_PATTERN
 from pipeline.core.errors import UsageError, plain_reason
+from pipeline.core.settings import Settings
 
 # Keys whose values describe one year only: never carried over to the next year.
 YEAR_SPECIFIC = (
@@ -239,15 +240,14 @@ def billed_nurses(con: Any, finess: str, year: int) -> list[str]:
 
 
 def read_warehouse(
-    db: Path | None, finess: str, year: int
+    path: Path, finess: str, year: int, lock_timeout: float
 ) -> tuple[tuple[int, dict[str, Any]] | None, list[str]]:
     """The stored register to start from and the year's nurses; nothing without a warehouse."""
-    from pipeline.warehouse.database import connect, database_path
+    from pipeline.warehouse.database import connect
 
-    path = database_path(db)
     if not path.exists():
         return None, []
-    con = connect(path, read_only=True)
+    con = connect(path, read_only=True, lock_timeout=lock_timeout)
     try:
         return stored_register(con, finess, year), billed_nurses(con, finess, year)
     finally:
@@ -462,7 +462,9 @@ def _source_line(previous: tuple[int, dict[str, Any]] | None, billed: list[str],
     return "Pré-rempli avec : " + " et ".join(said) + "."
 
 
-def write_template(finess: str, year: int, db: Path | None, out: Path | None) -> Path:
+def write_template(
+    finess: str, year: int, db: Path | None, out: Path | None, settings: Settings
+) -> Path:
     """Write the template for the centre × year; refuse a bad FINESS or an existing file."""
     if not re.fullmatch(FINESS_PATTERN, finess):
         raise UsageError(
@@ -476,7 +478,7 @@ def write_template(finess: str, year: int, db: Path | None, out: Path | None) ->
         )
     if not target.parent.is_dir():
         raise UsageError(f"Dossier introuvable pour écrire le registre : {target.parent}")
-    previous, billed = read_warehouse(db, finess, year)
+    previous, billed = read_warehouse(settings.warehouse(db), finess, year, settings.lock_timeout)
     values, nurses = template_values(finess, year, previous, billed)
     text = render_template(values, nurses, _source_line(previous, billed, year), target.name)
     try:

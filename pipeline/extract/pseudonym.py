@@ -9,8 +9,9 @@ per-centre secret. So the keyed and the key-less forms of the same person give t
 same pseudonym, and pseudonyms written by earlier versions (which hashed the plain
 15-character form) stay valid.
 
-The secret lives outside the warehouse and outside the repository (`CSI_SECRETS_DIR`,
-by default `~/.config/csi/secrets/`), so the warehouse alone cannot be reversed by
+The secret lives outside the warehouse and outside the repository (the keyring's
+`secrets_dir`: `Settings.secrets_dir`, i.e. `CSI_SECRETS_DIR`, by default
+`~/.config/csi/secrets/`), so the warehouse alone cannot be reversed by
 brute force over the NIR space. The warehouse keeps a keyed fingerprint of each
 centre's secret (`key_fingerprints`): a lost, damaged or replaced key file refuses the
 load instead of silently giving every patient a new pseudonym (`Keyring`).
@@ -82,13 +83,8 @@ def nir_key_is_valid(nir: str) -> bool:
     return len(compact(nir)) == 15 and canonical_nir(nir) is not None
 
 
-def secrets_dir() -> Path:
-    default = Path.home() / ".config" / "csi" / "secrets"
-    return Path(os.environ.get("CSI_SECRETS_DIR") or default)
-
-
-def key_path(finess: str) -> Path:
-    return secrets_dir() / f"{finess}.key"
+def key_path(secrets_dir: Path, finess: str) -> Path:
+    return secrets_dir / f"{finess}.key"
 
 
 def fingerprint(secret: bytes) -> str:
@@ -208,6 +204,7 @@ class Keyring:
     """
 
     stored: Callable[[str], StoredKey] = _nothing_stored
+    secrets_dir: Path | None = None  # the keys' folder (`Settings.secrets_dir`)
     _secrets: dict[str | None, bytes] = field(default_factory=dict)
     new_fingerprints: dict[str, str] = field(default_factory=dict)
 
@@ -221,7 +218,9 @@ class Keyring:
         return self._secrets[key]
 
     def _checked_secret(self, finess: str) -> bytes:
-        path = key_path(finess)
+        if self.secrets_dir is None:  # a programming error: no folder was handed down
+            raise RuntimeError("Keyring without secrets_dir: pass Settings.secrets_dir")
+        path = key_path(self.secrets_dir, finess)
         known = self.stored(finess)
         first_use = known.fingerprint is None and not known.has_pseudonyms
         _secure_folder(path.parent)

@@ -9,11 +9,8 @@ alone, so loading the same extract twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import queue
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ import polars as pl
 from pipeline import __version__
 from pipeline.core.canonical import KEYS, TABLES, WAREHOUSE_TABLES
 from pipeline.core.errors import Finding, InputError
+from pipeline.core.settings import NO_HOOKS, Hooks, Settings
 from pipeline.extract.folder import Extract
 from pipeline.extract.pseudonym import Keyring, StoredKey
 from pipeline.extract.readers import FILE, ROW
@@ -294,18 +292,6 @@ def _record_files(con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int
         )
 
 
-def _fault_point(table: str) -> None:
-    """Fault injection for the all-or-nothing tests: stop here, mid-transaction.
-
-    `CSI_FAULT_AFTER=billing` makes the load announce itself on stderr and wait, so a
-    test can kill or interrupt the process while the transaction is open;
-    `billing-batch` stops after the first batch, while the staging folder exists.
-    """
-    if os.environ.get("CSI_FAULT_AFTER") == table:
-        print(f"csi-fault-point {table}", file=sys.stderr, flush=True)
-        time.sleep(3600)
-
-
 def _has_matches(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> bool:
     """Whether a row of `staged_frame` has its key among the rows stored before this load."""
     on = " and ".join(f"t.{k} = s.{k}" for k in KEYS[table])
@@ -393,7 +379,11 @@ def _written_batches(extract: Extract, table: str, folder: Path) -> Iterator[Pat
 
 
 def _load_table(
-    con: duckdb.DuckDBPyConnection, extract: Extract, table: str, load_id: int
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    table: str,
+    load_id: int,
+    hooks: Hooks = NO_HOOKS,
 ) -> tuple[int, int, int]:
     """Stream one table into the warehouse batch by batch; its duplicates go to the extract.
 
@@ -411,7 +401,7 @@ def _load_table(
                 continue
             for i, n in enumerate(_load_batch(con, table, path, load_id, stored)):
                 totals[i] += n
-            _fault_point(f"{table}-batch")  # a batch staged, the next one maybe too
+            hooks.fault_point(f"{table}-batch")  # a batch staged, the next one maybe too
     extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
     return totals[0], totals[1], totals[2]
 
@@ -452,33 +442,32 @@ def _record_fingerprints(con: duckdb.DuckDBPyConnection, keyring: Keyring, load_
         )
 
 
-def memory_limit() -> str:
-    """DuckDB's memory budget (`CSI_MEMORY_LIMIT`, default 1GB): it spills beyond it."""
-    return os.environ.get("CSI_MEMORY_LIMIT", "1GB")
-
-
-def load_extract(con: duckdb.DuckDBPyConnection, extract: Extract) -> LoadSummary:
+def load_extract(
+    con: duckdb.DuckDBPyConnection, extract: Extract, settings: Settings
+) -> LoadSummary:
     """Validate and write the extract in one transaction; on any failure nothing changes.
 
     Rows are checked and written batch by batch inside the transaction; a problem
     anywhere (a row, a duplicate, a register, a birth date) rolls everything back.
+    `settings` gives DuckDB's memory budget (it spills beyond it), the folder of the
+    centres' keys and the test harness's fault points (`Hooks`, no-ops in the product).
     """
     from pipeline.warehouse.register_tables import write_register
 
-    con.execute(f"set memory_limit = '{memory_limit()}'")
+    con.execute(f"set memory_limit = '{settings.memory_limit}'")
     remove_stale()
     initialise(con)
     keys = con.cursor()
-    extract.keyring = Keyring(stored=_stored_keys(keys))
+    extract.keyring = Keyring(stored=_stored_keys(keys), secrets_dir=settings.secrets_dir)
     started = dt.datetime.now()
     con.execute("begin transaction")
     try:
         load_id = _next_load_id(con)
         totals = [0, 0, 0]
         for table in extract.present:
-            for i, n in enumerate(_load_table(con, extract, table, load_id)):
+            for i, n in enumerate(_load_table(con, extract, table, load_id, settings.hooks)):
                 totals[i] += n
-            _fault_point(table)
+            settings.hooks.fault_point(table)  # the table written, the transaction open
         if extract.refused:
             findings = extract.all_findings()
             raise InputError(

@@ -61,8 +61,12 @@ def report_group(
     out: Path,
     formats: tuple[str, ...],
     tell: Callable[[str], None] = lambda _message: None,
+    epoch: int | None = None,
 ) -> list[CentreReport]:
-    """Build and write each centre's report, each report query run once for the group."""
+    """Build and write each centre's report, each report query run once for the group.
+
+    `epoch` (`Settings.source_date_epoch`) fixes the reports' generation time.
+    """
     from pipeline.render.write import write_report
     from pipeline.report.build import build_report
 
@@ -70,15 +74,16 @@ def report_group(
     done = []
     for finess in centres:
         tell(f"Calcul des chiffres du centre {finess} ({year})")
-        built = build_report(reader, finess, year)
+        built = build_report(reader, finess, year, epoch)
         paths = write_report(built, Path(out), formats, tell)
         done.append(CentreReport(finess, paths, built))
     return done
 
 
-def workers() -> int:
-    """Concurrent groups: `CSI_REPORT_WORKERS`, else one per core."""
-    return max(int(os.environ.get("CSI_REPORT_WORKERS") or os.cpu_count() or 1), 1)
+def workers(configured: int | None = None) -> int:
+    """Concurrent groups: `configured` (`--workers`, `Settings.report_workers`), else one
+    per core."""
+    return max(configured or os.cpu_count() or 1, 1)
 
 
 def run_groups(
@@ -89,6 +94,7 @@ def run_groups(
     formats: tuple[str, ...],
     tell: Callable[[str], None] = lambda _message: None,
     threads: int | None = None,
+    epoch: int | None = None,
 ) -> Iterator[CentreReport]:
     """The groups' reports, computed by a pool of threads, each on its own cursor.
 
@@ -99,11 +105,11 @@ def run_groups(
     def one(group: list[str]) -> list[CentreReport]:
         cursor = con.cursor()
         try:
-            return report_group(cursor, group, year, out, formats, tell)
+            return report_group(cursor, group, year, out, formats, tell, epoch)
         finally:
             cursor.close()
 
-    count = min(threads or workers(), len(groups))
+    count = min(workers(threads), len(groups))
     if count <= 1:
         for group in groups:
             yield from one(group)

@@ -13,26 +13,25 @@ opening the warehouse read-only. The flows run them on a thread pool (every core
 the machine); `dask_report_flow` runs the same flow on a Dask cluster, a local one or
 one at `address`, for a federation that outgrows one machine (the workers need the
 warehouse file at the same path, e.g. on a shared volume, and the output folder).
+
+Each flow is an edge: it reads `Settings.from_environ()` when it starts (a served run
+starts in a process of its own) and hands the settings to its tasks. Prefect's own
+variables are given csi's defaults before Prefect is imported, by whoever starts it
+(`pipeline.core.settings.prepare_prefect`: the CLI, the test harness).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-# The temporary API server starts in ~10 s; on a busy two-core machine it can take longer
-# than Prefect's default wait of 20 s.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.core.errors import InputError, UsageError, WarehouseBusy
+from pipeline.core.settings import Settings
 from pipeline.orchestrate import steps
 from pipeline.orchestrate.fanout import workers
 from pipeline.render.write import FORMATS
@@ -122,12 +121,14 @@ def _retry_if_busy(task, task_run, state) -> bool:
     retry_delay_seconds=LOCK_RETRY_DELAY_SECONDS,
     retry_condition_fn=_retry_if_busy,
 )
-def ingest_task(extract_dir: str, db: str | None, profile: str | None) -> dict:
+def ingest_task(extract_dir: str, db: str | None, profile: str | None, settings: Settings) -> dict:
     """Load the extract (`steps.monthly_ingest`); a refusal writes its rejection folder."""
     try:
-        return steps.monthly_ingest(Path(extract_dir), _path(db), profile)
+        return steps.monthly_ingest(Path(extract_dir), _path(db), profile, settings=settings)
     except InputError as error:
-        error.rejection_folder = steps.write_rejection(error, Path(extract_dir), _path(db))
+        error.rejection_folder = steps.write_rejection(
+            error, Path(extract_dir), _path(db), settings=settings
+        )
         raise
     except WarehouseBusy as error:
         attempt, retries = runtime.task_run.run_count, ingest_task.retries
@@ -140,26 +141,41 @@ def ingest_task(extract_dir: str, db: str | None, profile: str | None) -> dict:
 
 
 @task(name="plan-report")
-def plan_task(year: int, centre: str | None, db: str | None) -> list[list[str]]:
-    return steps.report_plan(year, centre, _path(db))
+def plan_task(year: int, centre: str | None, db: str | None, settings: Settings) -> list[list[str]]:
+    return steps.report_plan(year, centre, _path(db), settings=settings)
 
 
 @task(name="report-centres")
 def report_centres_task(
-    year: int, centres: list[str], db: str | None, out: str, formats: tuple[str, ...]
+    year: int,
+    centres: list[str],
+    db: str | None,
+    out: str,
+    formats: tuple[str, ...],
+    settings: Settings,
 ) -> list[str]:
     """The reports of one group of centres (runs in a thread, a process or on a Dask worker)."""
-    paths = steps.report_centres(year, centres, _path(db), Path(out), formats)
+    paths = steps.report_centres(year, centres, _path(db), Path(out), formats, settings=settings)
     return [str(p) for p in paths]
 
 
 def _reports(
-    year: int, centre: str | None, db: str | None, out: str, formats: tuple[str, ...]
+    year: int,
+    centre: str | None,
+    db: str | None,
+    out: str,
+    formats: tuple[str, ...],
+    settings: Settings,
 ) -> list[str]:
     """Plan the groups, then report them concurrently on the flow's task runner."""
-    groups = plan_task(year, centre, db)
+    groups = plan_task(year, centre, db, settings)
     futures = report_centres_task.map(
-        unmapped(year), groups, unmapped(db), unmapped(out), unmapped(tuple(formats))
+        unmapped(year),
+        groups,
+        unmapped(db),
+        unmapped(out),
+        unmapped(tuple(formats)),
+        unmapped(settings),
     )
     # The groups follow the storage order (`fanout.centre_groups`); list by centre.
     return sorted(path for future in futures for path in future.result())
@@ -168,7 +184,7 @@ def _reports(
 @flow(name="csi-ingest", log_prints=False)
 def ingest_flow(extract_dir: str, db: str | None = None, profile: str | None = None) -> dict:
     quiet_expected_errors()
-    return ingest_task(extract_dir, db, profile)
+    return ingest_task(extract_dir, db, profile, Settings.from_environ())
 
 
 @flow(
@@ -185,13 +201,13 @@ def annual_report_flow(
 ) -> list[str]:
     """Every centre's report (or one centre's), groups of centres in parallel."""
     quiet_expected_errors()
-    return _reports(year, centre, db, out, formats)
+    return _reports(year, centre, db, out, formats, Settings.from_environ())
 
 
 def threads_report_flow(max_workers: int | None = None):
     """`annual_report_flow` on a thread pool of `max_workers` (default: one per core)."""
     return annual_report_flow.with_options(
-        task_runner=ThreadPoolTaskRunner(max_workers=max_workers or workers())
+        task_runner=ThreadPoolTaskRunner(max_workers=workers(max_workers))
     )
 
 
@@ -206,7 +222,7 @@ def dask_report_flow(address: str | None = None, n_workers: int | None = None):
     if address:
         runner = DaskTaskRunner(address=address)
     else:
-        size = n_workers or workers()
+        size = workers(n_workers)
         runner = DaskTaskRunner(cluster_kwargs={"n_workers": size, "threads_per_worker": 1})
     return annual_report_flow.with_options(task_runner=runner)
 
@@ -231,18 +247,30 @@ def monthly_flow(
     success: the reports are rewritten all the same if the warehouse holds that year.
     """
     quiet_expected_errors()
+    settings = Settings.from_environ()
     logger = get_run_logger()
     if year is None:
         year = steps.reported_year(run_date())
-    load = ingest_task(extract_dir, db, profile)
+    load = ingest_task(extract_dir, db, profile, settings)
     logger.info(load_message(load, extract_dir))
     result = {"status": load["status"], "year": year, "load": load, "reports": []}
-    if load["status"] == steps.UNCHANGED and not steps.has_year(year, _path(db)):
+    if load["status"] == steps.UNCHANGED and not steps.has_year(year, _path(db), settings=settings):
         logger.warning(f"Aucune donnée de {year} dans l'entrepôt : pas de rapport à écrire.")
         return result
-    result["reports"] = _reports(year, None, db, out, formats)
+    result["reports"] = _reports(year, None, db, out, formats, settings)
     logger.info(f"Rapport {year} : {len(result['reports'])} fichier(s) écrit(s) dans {out}.")
     return result
+
+
+def threads_monthly_flow(max_workers: int | None = None):
+    """`monthly_flow` on a thread pool of `max_workers` (default: one per core).
+
+    Why: the decorators' pools are sized when this module is imported, from the cores
+    alone; `csi run` and `csi serve` size them from `Settings.report_workers`.
+    """
+    return monthly_flow.with_options(
+        task_runner=ThreadPoolTaskRunner(max_workers=workers(max_workers))
+    )
 
 
 def run_date() -> dt.date:

@@ -17,18 +17,20 @@ def monthly_deployment(
     profile: str | None = None,
     out: Path = Path("reports"),
     cron: str = MONTHLY_CRON,
+    workers: int | None = None,
 ):
     """The monthly run as a Prefect deployment: ingest the month's extract, refresh the year.
 
     Paths are made absolute because the scheduled run does not start in the user's folder.
     The year is left empty so that each run reports the year of the month that just ended.
-    The cron is read on the centre's clock (`TIMEZONE`), not the server's UTC.
+    The cron is read on the centre's clock (`TIMEZONE`), not the server's UTC. The runs
+    report on `workers` threads (`Settings.report_workers`; default: one per core).
     """
     from prefect.schedules import Cron
 
-    from pipeline.orchestrate.flows import TIMEZONE, monthly_flow
+    from pipeline.orchestrate.flows import TIMEZONE, threads_monthly_flow
 
-    return monthly_flow.to_deployment(
+    return threads_monthly_flow(workers).to_deployment(
         name=DEPLOYMENT_NAME,
         schedules=[Cron(cron, timezone=TIMEZONE)],
         parameters={

@@ -2,6 +2,10 @@
 
 The CLI calls them directly (answers in seconds); the Prefect flows of
 `pipeline.orchestrate.flows` compose the very same functions for scheduled runs.
+
+Each takes the `Settings` its caller read at the edge (`settings=`) and hands their
+values down. A Python caller that passes none (a test, a notebook) is its own edge:
+the environment is read then, once per call (`_settings`).
 """
 
 from __future__ import annotations
@@ -15,20 +19,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import InputError, UsageError, plain_reason
-from pipeline.warehouse.database import catalog, connect, database_path, scalar
+from pipeline.core.settings import Settings
+from pipeline.warehouse.database import catalog, connect, scalar
 from pipeline.warehouse.schema import initialise
 
 if TYPE_CHECKING:  # the loader imports pandera and pandas: only `ingest` needs them
     from pipeline.load.loader import LoadSummary
 
 
-def ingest(extract_dir: Path, db: Path | None = None, profile: str | None = None) -> LoadSummary:
+def _settings(settings: Settings | None) -> Settings:
+    """The caller's settings, or the environment's for a caller that is its own edge."""
+    return settings if settings is not None else Settings.from_environ()
+
+
+def ingest(
+    extract_dir: Path,
+    db: Path | None = None,
+    profile: str | None = None,
+    *,
+    settings: Settings | None = None,
+) -> LoadSummary:
     """Validate an extract and load it into the warehouse, all or nothing.
 
     The rows are read, checked and written batch by batch inside one transaction
     (`load_extract`): memory holds a batch, never the extract.
     """
-    return _load(extract_dir, db, profile)[0]
+    return _load(extract_dir, db, profile, _settings(settings))[0]
 
 
 UNCHANGED = "inchangé"  # a monthly run that found nothing new: a success
@@ -46,7 +62,11 @@ def reported_year(run_date: dt.date) -> int:
 
 
 def monthly_ingest(
-    extract_dir: Path, db: Path | None = None, profile: str | None = None
+    extract_dir: Path,
+    db: Path | None = None,
+    profile: str | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """The month's load, as a monthly run sees it: « chargé » or « inchangé ».
 
@@ -65,11 +85,13 @@ def monthly_ingest(
             "rows_replaced": 0,
             "rows_unchanged": 0,
         }
-    summary, status = _load(directory, db, profile)
+    summary, status = _load(directory, db, profile, _settings(settings))
     return {"status": LOADED if status == "loaded" else UNCHANGED, **summary.__dict__}
 
 
-def _load(extract_dir: Path, db: Path | None, profile: str | None) -> tuple[LoadSummary, str]:
+def _load(
+    extract_dir: Path, db: Path | None, profile: str | None, settings: Settings
+) -> tuple[LoadSummary, str]:
     """Load an extract; return its summary and the outcome the `loads` table records."""
     from pipeline.extract.folder import open_extract
     from pipeline.extract.profiles import load_profile
@@ -77,9 +99,9 @@ def _load(extract_dir: Path, db: Path | None, profile: str | None) -> tuple[Load
 
     _check_extract_dir(Path(extract_dir))
     extract = open_extract(Path(extract_dir), load_profile(profile))
-    con = connect(database_path(db))
+    con = connect(settings.warehouse(db), lock_timeout=settings.lock_timeout)
     try:
-        summary = load_extract(con, extract)
+        summary = load_extract(con, extract, settings)
         row = con.execute("select outcome from loads where load_id = ?", [summary.load_id])
         return summary, row.fetchone()[0]
     finally:
@@ -101,13 +123,14 @@ def _check_extract_dir(directory: Path) -> None:
     raise UsageError(f"Dossier d'extraction introuvable : {directory}")
 
 
-def has_year(year: int, db: Path | None = None) -> bool:
+def has_year(year: int, db: Path | None = None, *, settings: Settings | None = None) -> bool:
     """Whether the warehouse exists and holds counted lines of `year` (read-only)."""
-    if not database_path(db).exists():
+    settings = _settings(settings)
+    if not settings.warehouse(db).exists():
         return False
     from pipeline.report.build import counted_centres
 
-    con = open_warehouse(db)
+    con = open_warehouse(db, settings=settings)
     try:
         return bool(counted_centres(con, year))
     finally:
@@ -127,10 +150,18 @@ def refusal_lines(error: InputError, folder: Path) -> list[str]:
     return lines
 
 
-def write_rejection(error: InputError, extract_dir: Path, db: Path | None = None) -> Path:
+def write_rejection(
+    error: InputError,
+    extract_dir: Path,
+    db: Path | None = None,
+    *,
+    settings: Settings | None = None,
+) -> Path:
     """Write the error report and the quarantine file; return their folder."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = database_path(db).parent / "rejets" / f"{stamp}_{Path(extract_dir).name}"
+    folder = (
+        _settings(settings).warehouse(db).parent / "rejets" / f"{stamp}_{Path(extract_dir).name}"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "erreurs.txt").write_text(error.describe(limit=10_000) + "\n", encoding="utf-8")
     with (folder / "quarantaine.csv").open("w", encoding="utf-8", newline="") as handle:
@@ -151,6 +182,7 @@ def report(
     progress: Callable[[str], None] | None = None,
     on_report: Callable[[dict[str, Any]], None] | None = None,
     workers: int | None = None,
+    settings: Settings | None = None,
 ) -> list[Path]:
     """Write the annual report of one centre, or of every centre of the warehouse.
 
@@ -158,15 +190,18 @@ def report(
     `progress` hears what is being done (the PDF takes seconds: the CLI shows it) and
     `on_report` receives each report built, for a summary, in the order of the centres.
     Centres are reported in groups, each report query run once per group, the groups in
-    parallel on `workers` threads (default: one per core, `pipeline.orchestrate.fanout`).
+    parallel on `workers` threads (default: `CSI_REPORT_WORKERS`, else one per core).
     """
     from pipeline.orchestrate.fanout import run_groups
 
+    settings = _settings(settings)
     tell = progress or (lambda _message: None)
-    con = open_warehouse(db, as_of)
+    con = open_warehouse(db, as_of, settings=settings)
     try:
-        centres, groups = _plan(con, year, centre, db)
-        done = list(run_groups(con, groups, year, Path(out), formats, tell, workers))
+        centres, groups = _plan(con, year, centre, settings.warehouse(db))
+        threads = workers or settings.report_workers
+        epoch = settings.source_date_epoch
+        done = list(run_groups(con, groups, year, Path(out), formats, tell, threads, epoch))
         rank = {finess: i for i, finess in enumerate(centres)}
         done.sort(key=lambda d: rank[d.finess])  # the groups follow the storage order
         for centre_report in done:
@@ -177,20 +212,27 @@ def report(
         con.close()
 
 
-def report_plan(year: int, centre: str | None = None, db: Path | None = None) -> list[list[str]]:
+def report_plan(
+    year: int,
+    centre: str | None = None,
+    db: Path | None = None,
+    *,
+    settings: Settings | None = None,
+) -> list[list[str]]:
     """The groups of centres to report (`pipeline.orchestrate.fanout`).
 
     The warehouse is closed on return, so that tasks in other threads, processes or
     machines can open it read-only (`report_centres`).
     """
-    con = open_warehouse(db)
+    settings = _settings(settings)
+    con = open_warehouse(db, settings=settings)
     try:
-        return _plan(con, year, centre, db)[1]
+        return _plan(con, year, centre, settings.warehouse(db))[1]
     finally:
         con.close()
 
 
-def _plan(con, year: int, centre: str | None, db: Path | None) -> tuple[list[str], list[list[str]]]:
+def _plan(con, year: int, centre: str | None, path: Path) -> tuple[list[str], list[list[str]]]:
     """The centres to report (one, or every centre with data that year) and their groups."""
     from pipeline.orchestrate.fanout import centre_groups
     from pipeline.report.build import check_reportable, counted_centres
@@ -201,7 +243,7 @@ def _plan(con, year: int, centre: str | None, db: Path | None) -> tuple[list[str
     if not centres:
         raise UsageError(
             f"Aucune ligne de facturation comptée pour l'année {year} dans "
-            f"{database_path(db)} : aucun rapport n'a été écrit."
+            f"{path} : aucun rapport n'a été écrit."
         )
     return centres, centre_groups(con, centres)
 
@@ -212,6 +254,8 @@ def report_centres(
     db: Path | None = None,
     out: Path = Path("reports"),
     formats: tuple[str, ...] = ("json", "html"),
+    *,
+    settings: Settings | None = None,
 ) -> list[Path]:
     """Write the reports of one group of centres, on a read-only connection of its own.
 
@@ -219,16 +263,19 @@ def report_centres(
     """
     from pipeline.orchestrate.fanout import report_group
 
-    con = connect(database_path(db), read_only=True)
+    settings = _settings(settings)
+    con = connect(settings.warehouse(db), read_only=True, lock_timeout=settings.lock_timeout)
     try:
-        return [
-            p for done in report_group(con, centres, year, Path(out), formats) for p in done.paths
-        ]
+        epoch = settings.source_date_epoch
+        built = report_group(con, centres, year, Path(out), formats, epoch=epoch)
+        return [p for done in built for p in done.paths]
     finally:
         con.close()
 
 
-def snapshot(destination: Path, db: Path | None = None) -> None:
+def snapshot(
+    destination: Path, db: Path | None = None, *, settings: Settings | None = None
+) -> None:
     """Copy the warehouse, tables and views, into a new DuckDB file.
 
     The copy is written to a hidden file beside the destination, then renamed: a copy
@@ -237,7 +284,8 @@ def snapshot(destination: Path, db: Path | None = None) -> None:
     """
     import duckdb
 
-    path, destination = database_path(db), Path(destination)
+    settings = _settings(settings)
+    path, destination = settings.warehouse(db), Path(destination)
     if not path.exists():
         raise UsageError(f"Entrepôt introuvable : {path}.")
     if destination.exists():
@@ -255,7 +303,7 @@ def snapshot(destination: Path, db: Path | None = None) -> None:
         ) from None
     _remove_abandoned_copies(destination)
     partial = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
-    con = connect(path, read_only=True)
+    con = connect(path, read_only=True, lock_timeout=settings.lock_timeout)
     try:
         con.execute(f"attach {sql_string(partial)} as copy (read_only false)")
         con.execute(f"copy from database {catalog(con)} to copy")
@@ -307,14 +355,15 @@ LOAD_COLUMNS = (
 )
 
 
-def list_loads(db: Path | None = None) -> list[dict[str, Any]]:
+def list_loads(db: Path | None = None, *, settings: Settings | None = None) -> list[dict[str, Any]]:
     """The register of loads, newest first: what `--as-of N` can name (read-only)."""
-    path = database_path(db)
+    settings = _settings(settings)
+    path = settings.warehouse(db)
     if not path.exists():
         raise UsageError(
             f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest »."
         )
-    con = connect(path, read_only=True)
+    con = connect(path, read_only=True, lock_timeout=settings.lock_timeout)
     try:
         cursor = con.execute(f"select {', '.join(LOAD_COLUMNS)} from loads order by load_id desc")
         return [dict(zip(LOAD_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
@@ -322,7 +371,7 @@ def list_loads(db: Path | None = None) -> list[dict[str, Any]]:
         con.close()
 
 
-def open_warehouse(db: Path | None, as_of: int | None = None):
+def open_warehouse(db: Path | None, as_of: int | None = None, *, settings: Settings | None = None):
     """A read-only connection on the warehouse, or on its state right after a load.
 
     Loads keep the stored models up to date, so readers never write and any number of
@@ -333,25 +382,26 @@ def open_warehouse(db: Path | None, as_of: int | None = None):
     from pipeline.warehouse.asof import open_as_of
     from pipeline.warehouse.materialise import models_current
 
-    path = database_path(db)
+    settings = _settings(settings)
+    path, wait = settings.warehouse(db), settings.lock_timeout
     if not path.exists():
         raise UsageError(
             f"Entrepôt introuvable : {path}. Chargez d'abord une extraction avec « csi ingest »."
         )
-    con = connect(path, read_only=True)
+    con = connect(path, read_only=True, lock_timeout=wait)
     if not models_current(con):  # its stamp covers the SQL files and the references
         con.close()
-        _migrate(path)
-        con = connect(path, read_only=True)
+        _migrate(path, wait)
+        con = connect(path, read_only=True, lock_timeout=wait)
     if as_of is not None and as_of != scalar(con, "select max(load_id) from loads"):
         con.close()
         return open_as_of(path, as_of)
     return con
 
 
-def _migrate(path: Path) -> None:
+def _migrate(path: Path, lock_timeout: float) -> None:
     """Bring a warehouse of an earlier version to this one (the only write a reader makes)."""
-    con = connect(path)
+    con = connect(path, lock_timeout=lock_timeout)
     try:
         initialise(con)
     finally:
@@ -359,7 +409,11 @@ def _migrate(path: Path) -> None:
 
 
 def verify(
-    report_path: Path, db: Path | None = None, on_inputs: Callable[[int], None] | None = None
+    report_path: Path,
+    db: Path | None = None,
+    on_inputs: Callable[[int], None] | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> list[str]:
     """Recompute a report from the warehouse as of its load; return the differences.
 
@@ -378,14 +432,17 @@ def verify(
         finess, year, as_of = meta["centre_finess"], meta["year"], meta["as_of_load"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"Rapport JSON illisible : {report_path} ({plain_reason(exc)})") from None
-    if not database_path(db).exists():
-        raise UsageError(f"Entrepôt introuvable : {database_path(db)}.")
-    check_inputs(database_path(db), meta)
+    settings = _settings(settings)
+    path = settings.warehouse(db)
+    if not path.exists():
+        raise UsageError(f"Entrepôt introuvable : {path}.")
+    check_inputs(path, meta, lock_timeout=settings.lock_timeout)
     if on_inputs:
         on_inputs(len(meta.get("inputs") or []))
-    con = open_warehouse(db, as_of)
+    con = open_warehouse(db, as_of, settings=settings)
     try:
-        again = json.loads(json.dumps(build_report(CentreReader(con), finess, year), default=str))
+        built = build_report(CentreReader(con), finess, year, settings.source_date_epoch)
+        again = json.loads(json.dumps(built, default=str))
     finally:
         con.close()
     return differences(original, again)
@@ -394,7 +451,9 @@ def verify(
 SQL_ROWS_SHOWN = 1_000  # `csi sql` prints at most this many rows: a terminal is no export
 
 
-def query(sql: str, db: Path | None = None) -> tuple[list[str], list[tuple], bool]:
+def query(
+    sql: str, db: Path | None = None, *, settings: Settings | None = None
+) -> tuple[list[str], list[tuple], bool]:
     """Run one analyst's query on the warehouse opened read-only.
 
     Returns the column names, at most `SQL_ROWS_SHOWN` rows, and whether rows were left
@@ -403,7 +462,7 @@ def query(sql: str, db: Path | None = None) -> tuple[list[str], list[tuple], boo
     """
     import duckdb
 
-    con = open_warehouse(db)
+    con = open_warehouse(db, settings=settings)
     try:
         cursor = con.execute(sql)
         if cursor.description is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 from decimal import Decimal
 from typing import Any
@@ -242,12 +241,11 @@ def inputs(reader: Reader, finess: str, year: int) -> list[dict[str, Any]]:
     )
 
 
-def generation_time() -> str:
-    """Now, or `SOURCE_DATE_EPOCH` when set, so that an auditor's regeneration is identical
-    byte for byte (the reproducible-builds convention)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).isoformat(timespec="seconds")
+def generation_time(epoch: int | None = None) -> str:
+    """Now, or `epoch` (`SOURCE_DATE_EPOCH`) when set, so that an auditor's regeneration is
+    identical byte for byte (the reproducible-builds convention)."""
+    if epoch is not None:
+        return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="seconds")
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
@@ -267,7 +265,7 @@ def coverage(reader: Reader, finess: str, year: int) -> dict[str, Any]:
     }
 
 
-def meta(reader: Reader, finess: str, year: int) -> dict[str, Any]:
+def meta(reader: Reader, finess: str, year: int, epoch: int | None = None) -> dict[str, Any]:
     import holidays
 
     from pipeline.report.register_sections import AGREEMENTS_FILE, COMMITMENTS_FILE
@@ -282,7 +280,7 @@ def meta(reader: Reader, finess: str, year: int) -> dict[str, Any]:
         "year": year,
         "coverage": coverage(reader, finess, year),
         "holiday_zone": holiday_zone(finess),
-        "generated_at": generation_time(),
+        "generated_at": generation_time(epoch),
         "package_version": __version__,
         "reference": {
             "ngap_sha256": _sha256_file(NGAP_FILE),
@@ -296,16 +294,19 @@ def meta(reader: Reader, finess: str, year: int) -> dict[str, Any]:
     }
 
 
-def build_report(reader: Reader, finess: str, year: int) -> dict[str, Any]:
+def build_report(
+    reader: Reader, finess: str, year: int, epoch: int | None = None
+) -> dict[str, Any]:
     """The whole report of one centre × year as a JSON-ready dict.
 
     Every section reads through `reader` (`pipeline.report.scoped`): a `CentreReader` for
     one centre, or the `GroupReader` of the centre's group in a federation's fan-out.
+    `epoch` (`Settings.source_date_epoch`) fixes its generation time; None: now.
     """
     from pipeline.report.register_sections import build_register_sections
 
     report: dict[str, Any] = {
-        "meta": meta(reader, finess, year),
+        "meta": meta(reader, finess, year, epoch),
         "clientele": clientele(reader, finess, year),
         "monthly": monthly(reader, finess, year),
         "monthly_totals": monthly_totals(reader, finess, year),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import UsageError
+from pipeline.core.settings import DEFAULT_LOCK_TIMEOUT
 
 # Fields that legitimately differ between two generations of the same report.
 VOLATILE = {("meta", "generated_at"), ("meta", "package_version")}
@@ -56,7 +57,9 @@ def missing_inputs(con: Any, inputs: list[dict[str, Any]]) -> list[dict[str, Any
     return [f for f in inputs if (f.get("file"), f.get("sha256")) not in loaded]
 
 
-def check_inputs(warehouse: Path, meta: dict[str, Any]) -> None:
+def check_inputs(
+    warehouse: Path, meta: dict[str, Any], lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> None:
     """Raise `MissingInputs` when the report's inputs are not all in this warehouse.
 
     Why: verifying a report against the wrong warehouse would list hundreds of
@@ -67,7 +70,7 @@ def check_inputs(warehouse: Path, meta: dict[str, Any]) -> None:
     inputs = meta.get("inputs") or []
     if not isinstance(inputs, list) or not all(isinstance(f, dict) for f in inputs):
         raise UsageError("Rapport JSON illisible : meta.inputs n'est pas une liste de fichiers.")
-    con = connect(warehouse, read_only=True)
+    con = connect(warehouse, read_only=True, lock_timeout=lock_timeout)
     try:
         missing = missing_inputs(con, inputs)
     finally:

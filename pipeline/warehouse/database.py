@@ -1,4 +1,4 @@
-"""Opening the warehouse: where it is, its write lock, small query helpers.
+"""Opening the warehouse: its write lock, small query helpers (where it is: `Settings.warehouse`).
 
 Tables hold the latest version of every row (replays applied); their layout is
 `pipeline.warehouse.schema`'s, the SQL models' stored results `pipeline.warehouse.materialise`'s,
@@ -7,41 +7,30 @@ so an analyst querying the file and the report read the very same figures.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 
-DEFAULT_DB = Path("data") / "warehouse.duckdb"
+from pipeline.core.settings import DEFAULT_LOCK_TIMEOUT
 
 
-def database_path(explicit: str | Path | None = None) -> Path:
-    """`--db`, else `CSI_DB`, else `data/warehouse.duckdb` in the current folder."""
-    return Path(explicit or os.environ.get("CSI_DB") or DEFAULT_DB)
-
-
-def lock_timeout() -> float:
-    """Seconds to wait for a warehouse held by another program (`CSI_LOCK_TIMEOUT`)."""
-    try:
-        return float(os.environ.get("CSI_LOCK_TIMEOUT", "120"))
-    except ValueError:
-        return 120.0
-
-
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, read_only: bool = False, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting a bounded time while another program holds its lock.
 
     DuckDB lets one process write a file, or several read it, never both: a load
-    started while an analyst has the file open waits, then stops with a clear message
+    started while an analyst has the file open waits `lock_timeout` seconds
+    (`Settings.lock_timeout`, `CSI_LOCK_TIMEOUT`), then stops with a clear message
     instead of blocking forever.
     """
     from pipeline.core.errors import UsageError, WarehouseBusy, warehouse_reason
 
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + lock_timeout()
+    deadline = time.monotonic() + lock_timeout
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
@@ -53,7 +42,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"L'entrepôt {path} est ouvert par un autre programme (session d'analyse, "
-                    f"autre chargement) depuis plus de {lock_timeout():.0f} s. Fermez-le puis "
+                    f"autre chargement) depuis plus de {lock_timeout:.0f} s. Fermez-le puis "
                     "relancez ; pour analyser pendant les chargements, travaillez sur une copie "
                     "(csi snapshot)."
                 ) from None

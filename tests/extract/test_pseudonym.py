@@ -14,14 +14,16 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
+from pipeline.core.settings import Settings
 from pipeline.extract.pseudonym import (
+    Keyring,
     canonical_nir,
     compact,
     is_nir_shaped,
     nir_key,
     nir_key_is_valid,
-    pseudonym,
 )
+from pipeline.extract.pseudonym import pseudonym as keyed_pseudonym
 from tests.support import billing_rows, make_extract, patient_rows
 
 runner = CliRunner()
@@ -34,6 +36,11 @@ CORSICA_2B = "185072B12345692"  # 2B counts as 18: key 92
 @pytest.fixture(autouse=True)
 def secrets(tmp_path, monkeypatch):
     monkeypatch.setenv("CSI_SECRETS_DIR", str(tmp_path / "secrets"))
+
+
+def pseudonym(finess: str, nir: str) -> str:
+    """The pseudonym under this test's keys, the folder a load reads (`CSI_SECRETS_DIR`)."""
+    return keyed_pseudonym(finess, nir, Keyring(secrets_dir=Settings.from_environ().secrets_dir))
 
 
 @pytest.mark.parametrize(
@@ -166,6 +173,7 @@ def test_a_wrong_key_in_a_written_form_is_refused_and_never_staged(tmp_path):
         ),
     )
     opened = open_extract(extract, load_profile(None))
+    opened.keyring = Keyring(secrets_dir=tmp_path / "secrets")  # as the loader gives it
     staged = [
         write_batch(b, tmp_path / f"b{i}.parquet") for i, b in enumerate(opened.batches("billing"))
     ]

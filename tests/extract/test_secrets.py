@@ -79,7 +79,8 @@ def test_first_load_creates_a_private_key_and_keeps_its_fingerprint_only(loaded,
     ids = {r[0] for r in con.execute("select patient_id from patients").fetchall()}
     con.close()
     assert rows == [(FINESS, fingerprint(secret), 1)]
-    assert ids == {pseudonym(FINESS, NIR_A), pseudonym(FINESS, NIR_B)}
+    keys = Keyring(secrets_dir=secrets)
+    assert ids == {pseudonym(FINESS, NIR_A, keys), pseudonym(FINESS, NIR_B, keys)}
     raw = db.read_bytes()
     assert secret.hex().encode() not in raw and secret not in raw
 
@@ -194,7 +195,7 @@ def test_a_loose_folder_of_keys_is_tightened(tmp_path, secrets, caplog):
     key_file = secrets / f"{FINESS}.key"
     key_file.write_text("cd" * 32 + "\n")
     key_file.chmod(0o644)
-    Keyring().secret(FINESS)
+    Keyring(secrets_dir=secrets).secret(FINESS)
     assert "resserrés à 700" in caplog.text and "resserrés à 600" in caplog.text
     assert stat.S_IMODE(secrets.stat().st_mode) == 0o700
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -204,7 +205,7 @@ def test_a_shared_folder_named_by_the_variable_is_left_as_it_is(tmp_path, secret
     secrets.mkdir()
     secrets.chmod(0o755)
     (secrets / "notes.txt").write_text("pas une clé")
-    Keyring().secret(FINESS)
+    Keyring(secrets_dir=secrets).secret(FINESS)
     assert "csi n'en change pas les droits" in caplog.text
     assert stat.S_IMODE(secrets.stat().st_mode) == 0o755
     assert stat.S_IMODE((secrets / f"{FINESS}.key").stat().st_mode) == 0o600
@@ -214,4 +215,4 @@ def test_key_problems_are_usage_errors_not_tracebacks(tmp_path, secrets):
     secrets.mkdir(mode=0o700)
     (secrets / f"{FINESS}.key").write_text("zz" * 32)
     with pytest.raises(KeyFileError, match="illisible"):
-        Keyring().secret(FINESS)
+        Keyring(secrets_dir=secrets).secret(FINESS)

@@ -55,9 +55,11 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, 
 
 
 def _csi(env: dict[str, str], *args: str, fault: str | None = None) -> subprocess.Popen:
+    """`csi` in a child process; with `fault`, the test entry that stops there."""
     extra = {"CSI_FAULT_AFTER": fault} if fault else {}
+    entry = "tests.faulty_csi" if fault else "pipeline.cli.app"
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli.app", *args],
+        [sys.executable, "-m", entry, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

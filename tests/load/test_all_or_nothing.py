@@ -26,8 +26,10 @@ def _state(db: Path) -> dict[str, list]:
 
 
 def _csi(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`csi` in a child process; `CSI_FAULT_AFTER` in `env`: the test entry that stops there."""
+    entry = "tests.faulty_csi" if "CSI_FAULT_AFTER" in (env or {}) else "pipeline.cli.app"
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli.app", *args],
+        [sys.executable, "-m", entry, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -1,0 +1,36 @@
+"""`python -m tests.faulty_csi ARGS…`: the `csi` command with a fault point installed.
+
+The all-or-nothing tests kill or interrupt a load while its transaction is open. The
+product has no such switch: its `Hooks` are no-ops. This test-only entry installs a
+`fault_point` hook, then runs the real CLI: with `CSI_FAULT_AFTER=billing` (the billing
+table written, transaction open) or `billing-batch` (a batch staged, the staging folder
+on disk), the load announces itself on stderr and waits to be stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from pipeline.cli.app import main
+from pipeline.core.settings import Hooks
+
+FAULT_VARIABLE = "CSI_FAULT_AFTER"
+MARK = "csi-fault-point"
+WAIT_SECONDS = 3600  # far longer than any test: the test stops the process first
+
+
+def stop_at(point: str | None):
+    """A `fault_point` hook that waits at `point` (and does nothing elsewhere)."""
+
+    def fault_point(name: str) -> None:
+        if name == point:
+            print(f"{MARK} {name}", file=sys.stderr, flush=True)
+            time.sleep(WAIT_SECONDS)
+
+    return fault_point
+
+
+if __name__ == "__main__":
+    main(Hooks(fault_point=stop_at(os.environ.get(FAULT_VARIABLE))))
