@@ -235,7 +235,7 @@ def ingest(
         _refuse(error, extract_dir, db, settings)
     except UsageError as error:
         _fail(str(error), code=1)
-    registers = _registers_of_load(db, summary.load_id)
+    registers = _registers_of_load(settings, db, summary.load_id)
     if summary.rows_read or not registers:
         _console().print(
             f"Chargement n° {summary.load_id} : {summary.rows_read} lignes lues, "
@@ -251,12 +251,14 @@ def ingest(
         )
 
 
-def _registers_of_load(db: Path | None, load_id: int) -> list[tuple[str, int, str]]:
+def _registers_of_load(
+    settings: Settings, db: Path | None, load_id: int
+) -> list[tuple[str, int, str]]:
     """The registers a load stored, so that loading a register alone does not read as
     « 0 lignes lues » (did it load?) to the secretary who just wrote it."""
-    from pipeline.warehouse.database import connect, database_path
+    from pipeline.warehouse.database import connect
 
-    con = connect(database_path(db), read_only=True)
+    con = connect(settings.warehouse(db), read_only=True, lock_timeout=settings.lock_timeout)
     try:
         has_table = con.execute(
             "select count(*) from information_schema.tables where table_name = 'register_centres'"
