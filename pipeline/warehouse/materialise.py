@@ -44,9 +44,12 @@ VIEW_MODELS = (
 # The canonical tables shadowed by the rows of the refreshed scopes: the lines through
 # a view (read once, by `int_counted_lines`), a centre's episodes and patients copied.
 SHADOWED = ("billing_lines", "episodes", "patients")
-# View models computed once per refreshed group, as the many models reading them would
-# each recompute them (the quality findings read the counted lines a dozen times).
-COMPUTED_ONCE = ("int_counted_lines",)
+# View models read, once a refreshed group's rows of a stored model are written, from
+# that model's rows, as the many models reading them would each recompute them (the
+# quality findings read the counted lines a dozen times): every counted line is one row
+# of the line attribution, which begins with all its columns. The stored model is
+# computed as early as its inputs allow; the view's own query runs once, for it.
+READ_FROM = {"int_counted_lines": "int_line_attribution"}
 STAMP_TABLE = "model_stamp"
 REFRESH_MEMORY = "512MB"  # DuckDB's budget while a load refreshes its scopes
 
@@ -54,6 +57,17 @@ REFRESH_MEMORY = "512MB"  # DuckDB's budget while a load refreshes its scopes
 def _model_code() -> dict[str, str]:
     """Each model's SQL, in dependency order (`pipeline.warehouse.models` reads the files)."""
     return {name: model.sql for name, model in graph().items()}
+
+
+@functools.cache
+def refresh_order() -> tuple[str, ...]:
+    """`model_order`, with each model of `READ_FROM` moved up right after its inputs."""
+    order = list(model_order())
+    for provider in READ_FROM.values():
+        order.remove(provider)
+        after = max(order.index(name) for name in _reads()[provider] if name in order)
+        order.insert(after + 1, provider)
+    return tuple(order)
 
 
 def stored_models() -> tuple[str, ...]:
@@ -270,23 +284,44 @@ def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str], lines: bo
             f"where centre_finess in ({listed})"
         )
     try:
-        for name in model_order():
+        for name in refresh_order():
             code = _model_code()[name]
-            if name in COMPUTED_ONCE:
-                con.execute(f"create or replace temp table {name} as\n{code}")
-            elif name in VIEW_MODELS:
+            if name in VIEW_MODELS:
                 con.execute(f"create or replace temp view {name} as\n{code}")
-            else:
-                if name in recomputed:
-                    _store(con, f"{database}.main.{name}", code)
-                # The models after it read the group's stored rows.
-                con.execute(
-                    f"create or replace temp view {name} as select * from {database}.main.{name} "
-                    f"semi join group_scopes using (centre_finess, year) "
-                    f"where centre_finess in ({listed})"
-                )
+                continue
+            if name in recomputed:
+                _store(con, f"{database}.main.{name}", code)
+            # The models after it read the group's stored rows.
+            con.execute(
+                f"create or replace temp view {name} as select * from {database}.main.{name} "
+                f"semi join group_scopes using (centre_finess, year) "
+                f"where centre_finess in ({listed})"
+            )
+            for view in (v for v, provider in READ_FROM.items() if provider == name):
+                _read_from(con, view, name)
     finally:
         _drop_temporaries(con)
+
+
+def _read_from(con: duckdb.DuckDBPyConnection, view: str, provider: str) -> None:
+    """Redefine the temporary view `view` as the leading columns of `provider`'s rows.
+
+    Only if `provider` begins with exactly `view`'s columns (names and types); else
+    `view` is computed once into a temporary table, as its many readers would each
+    recompute it.
+    """
+    columns = _columns(con, view)
+    if _columns(con, provider)[: len(columns)] == columns:
+        listed = ", ".join(f'"{name}"' for name, _ in columns)
+        con.execute(f"create or replace temp view {view} as select {listed} from {provider}")
+        return
+    con.execute(f"create or replace temp table {view}_once as select * from {view}")
+    con.execute(f"create or replace temp view {view} as select * from {view}_once")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    described = con.execute(f"select * from {relation} limit 0").description
+    return [(d[0], str(d[1])) for d in described]
 
 
 def _store(con: duckdb.DuckDBPyConnection, target: str, code: str) -> None:
@@ -317,5 +352,5 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
             kind = "view" if kinds[name] == "VIEW" else "table"
             con.execute(f"drop {kind} temp.main.{name}")
     con.execute("drop view if exists temp.main.billing_lines")
-    for table in (*SHADOWED[1:], "group_scopes"):
+    for table in (*SHADOWED[1:], *(f"{view}_once" for view in READ_FROM), "group_scopes"):
         con.execute(f"drop table if exists temp.main.{table}")
