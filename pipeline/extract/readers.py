@@ -35,8 +35,8 @@ BOOLEAN_COLUMNS = frozenset(
 ROW = "_row"  # 1-based data row number in its file, header excluded
 FILE = "_file"  # file name, for error messages and the loads register
 
-BATCH_ROWS = 1 << 20  # rows per batch of Parquet and XLSX files
-CSV_BATCH_ROWS = 1 << 19  # rows per CSV batch (~45 MB of billing text: two in flight)
+BATCH_ROWS = 1 << 18  # rows per batch of Parquet and XLSX files (two in flight, as for CSV)
+CSV_BATCH_ROWS = 1 << 18  # rows per CSV batch (~22 MB of billing text: two in flight)
 MAX_UNKNOWN_VALUES = 50  # unmapped values reported per file
 MAX_RAGGED_ROWS = 20  # rows with a wrong field count reported per file
 MAX_QUOTED_BYTES = 64 << 20  # a quoted value longer than this is a quote left open

@@ -31,7 +31,11 @@ import duckdb
 from pipeline.warehouse.database import catalog, pack_in_groups, scalar
 from pipeline.warehouse.models import graph, model_order, model_stamp, register_readers
 
-GROUP_LINES = 500_000  # billing lines refreshed at once: about 250 MB of temporary tables
+# Billing lines refreshed at once. Each group re-reads the canonical lines of its centres
+# (an export's row groups mix centres, so the scan prunes little): few large groups
+# read them fewer times. The refresh holds no line-level temporary table, and DuckDB
+# spills its joins beyond `REFRESH_MEMORY`, so memory stays bounded all the same.
+GROUP_LINES = 2_000_000
 # Models kept as views: line-level projections no report query reads.
 VIEW_MODELS = (
     "stg_billing_lines",

@@ -39,7 +39,7 @@ def test_an_empty_environment_gives_the_documented_defaults():
     assert settings.db is None
     assert settings.warehouse() == Path("data") / "warehouse.duckdb" == DEFAULT_DB
     assert settings.lock_timeout == 120.0
-    assert settings.memory_limit == "1GB"
+    assert settings.memory_limit == "512MB"
     assert settings.secrets_dir == Path.home() / ".config" / "csi" / "secrets"
     assert settings.report_workers is None
     assert settings.workers() == (os.cpu_count() or 1)
