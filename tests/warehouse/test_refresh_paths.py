@@ -1,0 +1,119 @@
+"""How the load's refresh runs the models: order, shortcuts, and the same rows either way.
+
+The refresh writes each stored model straight into its table and reads the counted
+lines back from the stored line attribution (`READ_FROM`) instead of computing them
+again; these tests pin what that shortcut relies on, and that the models' rows are
+the same as when the counted lines are computed from their own query.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.orchestrate import steps
+from pipeline.warehouse import materialise
+from pipeline.warehouse.materialise import READ_FROM, model_order, refresh_order, stored_models
+from tests.support import SAMPLE_DIR, billing_rows, episode_rows, make_extract, patient_rows
+
+
+def _model_reads(name: str) -> set[str]:
+    return set(materialise._reads()[name]) & set(model_order())
+
+
+def test_the_refresh_order_runs_every_model_after_its_inputs():
+    order = refresh_order()
+    assert sorted(order) == sorted(model_order())
+    for position, name in enumerate(order):
+        assert _model_reads(name) <= set(order[:position]), name
+
+
+def test_the_attribution_is_stored_before_any_other_reader_of_the_counted_lines():
+    order = refresh_order()
+    for view, provider in READ_FROM.items():
+        readers = [n for n in order if view in _model_reads(n) and n != provider]
+        assert readers, view
+        assert all(order.index(provider) < order.index(n) for n in readers)
+
+
+def _stored_rows(db: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            n: con.execute(f"select * from {n} order by all").fetchall() for n in stored_models()
+        }
+    finally:
+        con.close()
+
+
+def test_the_counted_lines_are_the_leading_columns_of_the_line_attribution(tmp_path):
+    db = tmp_path / "w.duckdb"
+    steps.ingest(SAMPLE_DIR, db)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        counted = con.execute("select * from int_counted_lines limit 0").description
+        attributed = con.execute("select * from int_line_attribution limit 0").description
+        assert [(d[0], str(d[1])) for d in attributed[: len(counted)]] == [
+            (d[0], str(d[1])) for d in counted
+        ]
+        listed = ", ".join(d[0] for d in counted)
+        total, differing = con.execute(
+            f"""select (select count(*) from int_counted_lines),
+                (select count(*) from (
+                    (select * from int_counted_lines
+                     except all select {listed} from int_line_attribution)
+                    union all
+                    (select {listed} from int_line_attribution
+                     except all select * from int_counted_lines)))"""
+        ).fetchone()
+    finally:
+        con.close()
+    assert total > 10_000  # the sample's year of counted lines
+    assert differing == 0
+
+
+def test_the_models_are_the_same_when_the_counted_lines_are_computed_again(tmp_path, monkeypatch):
+    """The fallback of `_read_from` (a provider without the view's columns) computes the
+    counted lines from their own query: every stored row must come out the same."""
+    shortcut = tmp_path / "shortcut.duckdb"
+    steps.ingest(SAMPLE_DIR, shortcut)
+    monkeypatch.setattr(materialise, "READ_FROM", {"int_counted_lines": "int_patient_years"})
+    refresh_order.cache_clear()
+    try:
+        computed = tmp_path / "computed.duckdb"
+        steps.ingest(SAMPLE_DIR, computed)
+    finally:
+        refresh_order.cache_clear()
+    # The same key file (the test's secrets folder) pseudonymises both loads alike.
+    assert _stored_rows(shortcut) == _stored_rows(computed)
+
+
+def test_a_load_writes_its_phase_durations_when_asked(tmp_path, monkeypatch):
+    log = tmp_path / "phases.jsonl"
+    monkeypatch.setenv("CSI_PHASE_LOG", str(log))
+    extract = make_extract(
+        tmp_path / "x",
+        billing=billing_rows({"patient_id": "P1", "act_date": "2025-03-02"}),
+        patients=patient_rows({"patient_id": "P1"}),
+        episodes=episode_rows({"episode_id": "E1", "patient_id": "P1", "start_date": "2025-03-01"}),
+    )
+    steps.ingest(extract, tmp_path / "w.duckdb")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    phases = json.loads(lines[0])
+    assert set(phases) == {"ingest_s", "refresh_s", "commit_s"}
+    assert all(isinstance(v, float | int) and v >= 0 for v in phases.values())
+
+
+def test_a_refused_load_writes_no_phase_durations(tmp_path, monkeypatch):
+    from pipeline.core.errors import InputError
+
+    log = tmp_path / "phases.jsonl"
+    monkeypatch.setenv("CSI_PHASE_LOG", str(log))
+    bad = billing_rows({"patient_id": "P1", "act_date": "pas une date"})
+    with pytest.raises(InputError):
+        steps.ingest(make_extract(tmp_path / "bad", billing=bad), tmp_path / "w.duckdb")
+    assert not log.exists()
