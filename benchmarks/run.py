@@ -132,8 +132,10 @@ class Bench:
         phases = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
         for key, label in PHASES.items():
             name = f"{candidate}: {label}"
-            self.measures.append(Measure(scale, fmt, name, round(phases[key], 2), 0, lines))
-            print(f"{scale:>4} {fmt:8} {name:34} {phases[key]:7.2f} s", flush=True)
+            # The peak memory of the process up to the end of the ingest itself.
+            rss = phases.get("peak_rss_mib_ingest") or 0 if key == "ingest_s" else 0
+            self.measures.append(Measure(scale, fmt, name, round(phases[key], 2), rss, lines))
+            print(f"{scale:>4} {fmt:8} {name:34} {phases[key]:7.2f} s {rss:7.0f} MiB", flush=True)
 
     def pipeline(self, scale: str, fmt: str, data: Path, lines: int) -> Path:
         db = self.work / f"csi-{scale}-{fmt}.duckdb"

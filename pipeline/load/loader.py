@@ -445,8 +445,20 @@ def _record_fingerprints(con: duckdb.DuckDBPyConnection, keyring: Keyring, load_
         )
 
 
-def _log_phases(started: float, loaded: float, refreshed: float, committed: float) -> None:
-    """Append the load's phase durations to the file `CSI_PHASE_LOG` names, if any.
+def _peak_rss_mib() -> int | None:
+    """The process's peak resident memory so far (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def _log_phases(
+    started: float, loaded: float, refreshed: float, committed: float, ingest_peak: int | None
+) -> None:
+    """Append the load's phase durations (and the process's peak memory so far) to the
+    file `CSI_PHASE_LOG` names, if any.
 
     For the benchmark (`benchmarks/run.py`), which reports the ingest itself (read,
     check, pseudonymise, insert) apart from the refresh of the stored models. Durations
@@ -459,6 +471,8 @@ def _log_phases(started: float, loaded: float, refreshed: float, committed: floa
         "ingest_s": round(loaded - started, 3),
         "refresh_s": round(refreshed - loaded, 3),
         "commit_s": round(committed - refreshed, 3),
+        "peak_rss_mib_ingest": ingest_peak,
+        "peak_rss_mib": _peak_rss_mib(),
     }
     with open(target, "a", encoding="utf-8") as log:
         log.write(json.dumps(phases) + "\n")
@@ -521,11 +535,11 @@ def load_extract(
         )
         _record_files(con, extract, load_id)
         _record_fingerprints(con, extract.keyring, load_id)
-        loaded = time.perf_counter()
+        loaded, ingest_peak = time.perf_counter(), _peak_rss_mib()
         refresh_load(con, load_id)  # the stored models of the scopes this load touched
         refreshed = time.perf_counter()
         con.execute("commit")
-        _log_phases(clock, loaded, refreshed, time.perf_counter())
+        _log_phases(clock, loaded, refreshed, time.perf_counter(), ingest_peak)
     except BaseException:
         con.execute("rollback")
         raise

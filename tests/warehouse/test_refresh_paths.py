@@ -104,8 +104,15 @@ def test_a_load_writes_its_phase_durations_when_asked(tmp_path, monkeypatch):
     lines = log.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     phases = json.loads(lines[0])
-    assert set(phases) == {"ingest_s", "refresh_s", "commit_s"}
+    assert set(phases) == {
+        "ingest_s",
+        "refresh_s",
+        "commit_s",
+        "peak_rss_mib_ingest",
+        "peak_rss_mib",
+    }
     assert all(isinstance(v, float | int) and v >= 0 for v in phases.values())
+    assert phases["peak_rss_mib"] >= phases["peak_rss_mib_ingest"] > 0
 
 
 def test_a_refused_load_writes_no_phase_durations(tmp_path, monkeypatch):
