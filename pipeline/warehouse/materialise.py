@@ -24,6 +24,7 @@ bounded whatever the size of a load or of a migration.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import duckdb
@@ -69,7 +70,7 @@ def refresh_order() -> tuple[str, ...]:
     order = list(model_order())
     for provider in READ_FROM.values():
         order.remove(provider)
-        after = max(order.index(name) for name in _reads()[provider] if name in order)
+        after = max(order.index(name) for name in graph()[provider].reads if name in order)
         order.insert(after + 1, provider)
     return tuple(order)
 

@@ -16,12 +16,13 @@ import pytest
 
 from pipeline.orchestrate import steps
 from pipeline.warehouse import materialise
-from pipeline.warehouse.materialise import READ_FROM, model_order, refresh_order, stored_models
+from pipeline.warehouse.materialise import READ_FROM, refresh_order, stored_models
+from pipeline.warehouse.models import graph, model_order
 from tests.support import SAMPLE_DIR, billing_rows, episode_rows, make_extract, patient_rows
 
 
 def _model_reads(name: str) -> set[str]:
-    return set(materialise._reads()[name]) & set(model_order())
+    return set(graph()[name].reads) & set(model_order())
 
 
 def test_the_refresh_order_runs_every_model_after_its_inputs():
