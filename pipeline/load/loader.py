@@ -295,8 +295,35 @@ def _record_files(con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int
         )
 
 
+def _stored_key_hashes(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> None:
+    """The temporary table `stored_hashes_<table>`: the 64-bit hash of every stored key.
+
+    Why: `_has_matches` runs for every batch. Joining a batch on the stored keys
+    themselves re-reads the key columns of every stored row each time (about 1.8 s a
+    batch once 10M lines are stored, most of a monthly load); one column of hashes, read
+    once here, is probed in a fraction of that. Equal keys have equal hashes: a batch
+    sharing no hash with the warehouse shares no key; a shared hash is checked on the keys.
+    """
+    con.execute(
+        f"create or replace temp table stored_hashes_{table} as "
+        f"select hash({', '.join(KEYS[table])}) as key_hash "
+        f"from {WAREHOUSE_TABLES[table]} where load_id <> {load_id}"
+    )
+
+
 def _has_matches(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> bool:
-    """Whether a row of `staged_frame` has its key among the rows stored before this load."""
+    """Whether a row of `staged_frame` has its key among the rows stored before this load.
+
+    The hashes first (`_stored_key_hashes`), the keys only when a hash is shared.
+    """
+    typed = [f"cast({k} as {t})" for k, t in _key_types(con, table).items()]
+    shared = scalar(
+        con,
+        f"select count(*) from stored_hashes_{table} t semi join "
+        f"(select hash({', '.join(typed)}) as key_hash from staged_frame) s using (key_hash)",
+    )
+    if not shared:
+        return False
     on = " and ".join(f"t.{k} = s.{k}" for k in KEYS[table])
     keys = ", ".join(f"cast({k} as {t}) as {k}" for k, t in _key_types(con, table).items())
     return bool(
@@ -396,6 +423,8 @@ def _load_table(
     totals = [0, 0, 0]
     _key_tables(con, table, fresh=True)
     stored = bool(scalar(con, f"select count(*) from {WAREHOUSE_TABLES[table]}"))
+    if stored:
+        _stored_key_hashes(con, table, load_id)
     with staging_folder() as folder:
         for path in _written_batches(extract, table, folder):
             if extract.refused:
@@ -405,6 +434,7 @@ def _load_table(
             for i, n in enumerate(_load_batch(con, table, path, load_id, stored)):
                 totals[i] += n
             hooks.fault_point(f"{table}-batch")  # a batch staged, the next one maybe too
+    con.execute(f"drop table if exists temp.main.stored_hashes_{table}")
     extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
     return totals[0], totals[1], totals[2]
 
