@@ -166,7 +166,8 @@ def test_the_models_a_register_change_recomputes_are_its_readers_and_theirs():
 def test_the_materialisation_policy_names_models_of_the_graph():
     names = set(model_order())
     assert set(materialise.VIEW_MODELS) <= names
-    assert set(materialise.COMPUTED_ONCE) <= set(materialise.VIEW_MODELS)
+    assert set(materialise.READ_FROM) <= set(materialise.VIEW_MODELS)
+    assert set(materialise.READ_FROM.values()) <= set(materialise.stored_models())
     assert set(materialise.stored_models()) == names - set(materialise.VIEW_MODELS)
 
 
