@@ -84,6 +84,7 @@ class Settings:
     secrets_dir: Path = field(default_factory=default_secrets_dir)  # CSI_SECRETS_DIR
     report_workers: int | None = None  # CSI_REPORT_WORKERS; None: one per core
     source_date_epoch: int | None = None  # SOURCE_DATE_EPOCH: the reports' fixed time
+    phase_log: Path | None = None  # CSI_PHASE_LOG: a load appends its phase durations (benchmark)
     hooks: Hooks = field(default_factory=Hooks, compare=False)
 
     @classmethod
@@ -111,6 +112,7 @@ class Settings:
             "secrets_dir": read("CSI_SECRETS_DIR", Path, default_secrets_dir()),
             "report_workers": read("CSI_REPORT_WORKERS", _workers, None),
             "source_date_epoch": read("SOURCE_DATE_EPOCH", _epoch, None),
+            "phase_log": read("CSI_PHASE_LOG", Path, None),
         }
         if len(problems) == 1:
             raise SettingsError(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import queue
 import threading
 import time
@@ -485,17 +484,21 @@ def _peak_rss_mib() -> int | None:
 
 
 def _log_phases(
-    started: float, loaded: float, refreshed: float, committed: float, ingest_peak: int | None
+    target: Path | None,
+    started: float,
+    loaded: float,
+    refreshed: float,
+    committed: float,
+    ingest_peak: int | None,
 ) -> None:
     """Append the load's phase durations (and the process's peak memory so far) to the
-    file `CSI_PHASE_LOG` names, if any.
+    file `target` (`CSI_PHASE_LOG`, `Settings.phase_log`), if any.
 
     For the benchmark (`benchmarks/run.py`), which reports the ingest itself (read,
     check, pseudonymise, insert) apart from the refresh of the stored models. Durations
     only: nothing of the extract's content.
     """
-    target = os.environ.get("CSI_PHASE_LOG")
-    if not target:
+    if target is None:
         return
     phases = {
         "ingest_s": round(loaded - started, 3),
@@ -569,7 +572,7 @@ def load_extract(
         refresh_load(con, load_id)  # the stored models of the scopes this load touched
         refreshed = time.perf_counter()
         con.execute("commit")
-        _log_phases(clock, loaded, refreshed, time.perf_counter(), ingest_peak)
+        _log_phases(settings.phase_log, clock, loaded, refreshed, time.perf_counter(), ingest_peak)
     except BaseException:
         con.execute("rollback")
         raise

@@ -31,6 +31,7 @@ VARIABLES = (
     "CSI_SECRETS_DIR",
     "CSI_REPORT_WORKERS",
     "SOURCE_DATE_EPOCH",
+    "CSI_PHASE_LOG",
 )
 
 
@@ -44,6 +45,7 @@ def test_an_empty_environment_gives_the_documented_defaults():
     assert settings.report_workers is None
     assert settings.workers() == (os.cpu_count() or 1)
     assert settings.source_date_epoch is None
+    assert settings.phase_log is None
     assert Settings.from_environ({name: "  " for name in VARIABLES}) == settings  # blank: unset
 
 
@@ -56,8 +58,10 @@ def test_every_variable_is_read_into_its_field():
             "CSI_SECRETS_DIR": "/srv/csi/cles",
             "CSI_REPORT_WORKERS": "3",
             "SOURCE_DATE_EPOCH": "1767225600",
+            "CSI_PHASE_LOG": "/tmp/phases.jsonl",
         }
     )
+    assert settings.phase_log == Path("/tmp/phases.jsonl")
     assert settings.db == Path("/srv/csi/entrepot.duckdb")
     assert settings.lock_timeout == 2.5
     assert settings.memory_limit == "512MB"
