@@ -471,8 +471,9 @@ def query(
 
     con = open_warehouse(db, settings=settings)
     try:
-        cursor = con.execute(sql)
-        if cursor.description is None:
+        # None for a text holding no statement (";", a comment), whatever the stubs say.
+        cursor: duckdb.DuckDBPyConnection | None = con.execute(sql)
+        if cursor is None or cursor.description is None:
             return [], [], False
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchmany(SQL_ROWS_SHOWN + 1)
