@@ -216,8 +216,18 @@ class CentreRegister(_Strict):
         return value
 
 
-_MODELS = (CentreRegister, Staff, Nurse, Secretary, Partner, PatientFile, PreventionAction)
-_MODELS += (PromotionAction, Training, Internship)
+_MODELS = (
+    CentreRegister,
+    Staff,
+    Nurse,
+    Secretary,
+    Partner,
+    PatientFile,
+    PreventionAction,
+    PromotionAction,
+    Training,
+    Internship,
+)
 
 # --------------------------------------------------------------------------- loading
 
@@ -471,9 +481,7 @@ def _unknown_key(error: ErrorDetails) -> str:
     """« clé inconnue », with the register's key it most resembles (`acces_24_7` →
     `access_24_7`): the keys are English words, easy to mistype for a French writer."""
     key = str(error["loc"][-1]) if error.get("loc") else ""
-    known = sorted(
-        {name for model in _MODELS for name in model.model_fields}  # type: ignore[attr-defined]
-    )
+    known = sorted({name for model in _MODELS for name in model.model_fields})
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
     return f"clé inconnue (vouliez-vous dire « {close[0]} » ?)" if close else "clé inconnue"
 

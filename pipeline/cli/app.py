@@ -194,7 +194,6 @@ def _settings(ctx: typer.Context) -> Settings:
         return Settings.from_environ(hooks=hooks)
     except SettingsError as error:
         _fail(str(error), code=1)
-        raise  # unreachable: _fail exits
 
 
 def _refuse(error: InputError, extract_dir: Path, db: Path | None, settings: Settings) -> NoReturn:

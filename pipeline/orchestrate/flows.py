@@ -278,14 +278,14 @@ def monthly_flow(
     return result
 
 
-def threads_monthly_flow(max_workers: int | None = None):
+def threads_monthly_flow(max_workers: int | None = None) -> Flow[..., dict]:
     """`monthly_flow` on a thread pool of `max_workers` (default: one per core).
 
     Why: the decorators' pools are sized when this module is imported, from the cores
     alone; `csi run` and `csi serve` size them from `Settings.report_workers`.
     """
     return monthly_flow.with_options(
-        task_runner=ThreadPoolTaskRunner(max_workers=workers(max_workers))
+        task_runner=_runner(ThreadPoolTaskRunner(max_workers=workers(max_workers)))
     )
 
 
