@@ -25,7 +25,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from pipeline.core.canonical import FINESS_PATTERN
 from pipeline.core.errors import Finding, InputError, yaml_problem
@@ -216,8 +216,18 @@ class CentreRegister(_Strict):
         return value
 
 
-_MODELS = (CentreRegister, Staff, Nurse, Secretary, Partner, PatientFile, PreventionAction)
-_MODELS += (PromotionAction, Training, Internship)
+_MODELS = (
+    CentreRegister,
+    Staff,
+    Nurse,
+    Secretary,
+    Partner,
+    PatientFile,
+    PreventionAction,
+    PromotionAction,
+    Training,
+    Internship,
+)
 
 # --------------------------------------------------------------------------- loading
 
@@ -380,12 +390,13 @@ def _check_event_bounds(events: Any) -> None:
                     f"plus de {MAX_ALIASES} alias YAML (*nom) : un registre n'en a pas besoin",
                     event,
                 )
-            if any(anchor == event.anchor for anchor, _ in open_):
+            alias = event.anchor or ""  # the parser always names an alias; the stubs allow None
+            if any(anchor == alias for anchor, _ in open_):
                 raise _OutOfBounds(
-                    f"alias YAML circulaire : *{event.anchor[:40]} dans &{event.anchor[:40]}",
+                    f"alias YAML circulaire : *{alias[:40]} dans &{alias[:40]}",
                     event,
                 )
-            values = sizes.get(event.anchor, 1)
+            values = sizes.get(alias, 1)
         elif isinstance(event, yaml.ScalarEvent):
             values = 1
             if event.anchor:
@@ -442,7 +453,7 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _rule(error: dict[str, Any]) -> str:
+def _rule(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind.startswith("csi_"):
         return error["msg"]
@@ -466,18 +477,16 @@ def _rule(error: dict[str, Any]) -> str:
     return _RULES.get(kind, "valeur non valide")
 
 
-def _unknown_key(error: dict[str, Any]) -> str:
+def _unknown_key(error: ErrorDetails) -> str:
     """« clé inconnue », with the register's key it most resembles (`acces_24_7` →
     `access_24_7`): the keys are English words, easy to mistype for a French writer."""
     key = str(error["loc"][-1]) if error.get("loc") else ""
-    known = sorted(
-        {name for model in _MODELS for name in model.model_fields}  # type: ignore[attr-defined]
-    )
+    known = sorted({name for model in _MODELS for name in model.model_fields})
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
     return f"clé inconnue (vouliez-vous dire « {close[0]} » ?)" if close else "clé inconnue"
 
 
-def _value(error: dict[str, Any]) -> str | None:
+def _value(error: ErrorDetails) -> str | None:
     if error["type"] == "missing":
         return None
     value = error.get("input")

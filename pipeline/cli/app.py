@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -26,7 +26,11 @@ from pipeline.orchestrate.schedule import MONTHLY_CRON
 speak_french()
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pipeline.core.errors import InputError
     from pipeline.core.settings import Hooks, Settings
+    from pipeline.extract.profile_check import FileCheck
     from pipeline.report.verify import MissingInputs
 
 app = typer.Typer(
@@ -75,7 +79,7 @@ DEFAULT_FORMATS = "json,html,pdf,xlsx"
 FEDERATION_FIGURES = 5  # figures of each centre's line when many centres are reported
 
 
-def _console(stderr: bool = False):
+def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
@@ -93,7 +97,7 @@ def _formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def _print_summary(console, report: dict) -> None:
+def _print_summary(console: Console, report: dict) -> None:
     """A few figures of one report, to check at a glance before sending it."""
     from rich.table import Table
 
@@ -123,7 +127,7 @@ def _written_reports(paths: list[str]) -> list[dict]:
     return [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths if p.endswith(".json")]
 
 
-def _print_federation(console, reports: list[dict]) -> None:
+def _print_federation(console: Console, reports: list[dict]) -> None:
     """One line per centre: with hundreds of centres, a summary each would fill screens."""
     from rich.table import Table
 
@@ -142,7 +146,9 @@ def _print_federation(console, reports: list[dict]) -> None:
     console.print(table)
 
 
-def _print_reports(console, reports: list[dict], paths: list, started: float | None) -> None:
+def _print_reports(
+    console: Console, reports: list[dict], paths: Sequence[str | Path], started: float | None
+) -> None:
     """A summary per centre and every file written; for many centres, a table and a count."""
     if len(reports) <= 3:
         for report in reports:
@@ -159,7 +165,9 @@ def _print_reports(console, reports: list[dict], paths: list, started: float | N
     _print_written(console, [], started)
 
 
-def _print_written(console, paths, started: float | None = None) -> None:
+def _print_written(
+    console: Console, paths: Sequence[str | Path], started: float | None = None
+) -> None:
     import time
 
     for path in paths:
@@ -169,7 +177,7 @@ def _print_written(console, paths, started: float | None = None) -> None:
         console.print(f"[dim]Terminé en {seconds} s.[/]")
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     _console(stderr=True).print(f"[bold red]Erreur :[/] {message}")
     raise typer.Exit(code)
 
@@ -186,10 +194,9 @@ def _settings(ctx: typer.Context) -> Settings:
         return Settings.from_environ(hooks=hooks)
     except SettingsError as error:
         _fail(str(error), code=1)
-        raise  # unreachable: _fail exits
 
 
-def _refuse(error, extract_dir: Path, db: Path | None, settings: Settings) -> None:
+def _refuse(error: InputError, extract_dir: Path, db: Path | None, settings: Settings) -> NoReturn:
     """Print why the extract was refused (as Prefect's logs do, `steps.refusal_lines`).
 
     The rejection folder is written here, unless the flow's task wrote it already.
@@ -328,7 +335,8 @@ def report(
     from pipeline.core.errors import UsageError
     from pipeline.orchestrate.steps import report as run_report
 
-    formats, started, reports = _formats(format), time.perf_counter(), []
+    formats, started = _formats(format), time.perf_counter()
+    reports: list[dict[str, Any]] = []
     settings = _settings(ctx)
     runner = "dask" if dask_address else runner.strip().lower()
     if runner not in ("direct", "prefect", "dask"):
@@ -336,10 +344,10 @@ def report(
     if runner != "direct":
         if as_of is not None:
             _fail("--as-of ne s'utilise qu'avec --runner direct.")
-        paths = _report_through_prefect(
+        written = _report_through_prefect(
             runner, dask_address, workers, year, centre, db, out, formats, settings
         )
-        _print_reports(_console(), _written_reports(paths), paths, started)
+        _print_reports(_console(), _written_reports(written), written, started)
         return
     console = _console()
     try:
@@ -753,7 +761,7 @@ def profile_check(
         raise typer.Exit(1)
 
 
-def _print_file_list(console, extract_dir: Path, listed: list[tuple[str, str]]) -> None:
+def _print_file_list(console: Console, extract_dir: Path, listed: list[tuple[str, str]]) -> None:
     """Every file of the extract and what reads it: a table, the register, or nothing."""
     console.print(f"Fichiers de {extract_dir} ({len(listed)}) :", markup=False, soft_wrap=True)
     width = max((len(name) for name, _ in listed), default=0)
@@ -766,7 +774,7 @@ def _count(number: int, one: str, many: str) -> str:
     return f"{number:,}".replace(",", "\u202f") + " " + (one if number < 2 else many)
 
 
-def _print_file_check(console, check) -> None:
+def _print_file_check(console: Console, check: FileCheck) -> None:
     """What the profile reads in one file: columns, defaults, misses, unknown values."""
     mark = "[green]OK[/]" if check.ok else "[red]À corriger[/]"
     read = "non lu" if check.error and not check.rows else _count(check.rows, "ligne", "lignes")

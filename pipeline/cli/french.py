@@ -172,7 +172,9 @@ def speak_french() -> None:
             module._ = gettext_fr  # type: ignore[attr-defined]
     for constant, english in _PANEL_CONSTANTS.items():
         setattr(typer.rich_utils, constant, gettext_fr(english))
-    typer.core.describe_number_range = range_fr  # type: ignore[attr-defined]
+    # typer calls it positionally (`describe_number_range(self.min, self.max)`): the parameter
+    # names, which differ, never matter.
+    typer.core.describe_number_range = range_fr  # type: ignore[assignment]
     for cls in (typer.core.TyperOption, typer.core.TyperArgument):
         _patched_once(cls, "display_type_rich", _french_type)
     typer.core.TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]

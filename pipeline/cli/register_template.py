@@ -347,8 +347,14 @@ def _field_order() -> dict[str, int]:
     JSON has its keys sorted alphabetically."""
     from schemas import register as model
 
-    blocks = (model.Nurse, model.Partner, model.PatientFile, model.PreventionAction)
-    blocks += (model.Training, model.Internship)
+    blocks = (
+        model.Nurse,
+        model.Partner,
+        model.PatientFile,
+        model.PreventionAction,
+        model.Training,
+        model.Internship,
+    )
     names = [name for block in blocks for name in block.model_fields]
     return {name: names.index(name) for name in names}
 

@@ -67,6 +67,10 @@ class InputError(Exception):
 
     summary: str
     findings: list[Finding] = field(default_factory=list)
+    # Noted on the way out by the flows (`pipeline.orchestrate.flows`): the folder the refusal
+    # was written to, and whether its French message was logged already.
+    rejection_folder: Path | None = field(default=None, init=False, repr=False, compare=False)
+    csi_logged: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __str__(self) -> str:
         return self.summary
@@ -81,6 +85,8 @@ class InputError(Exception):
 
 class UsageError(Exception):
     """A command called in a way that cannot work (missing warehouse, unknown centre…)."""
+
+    csi_logged: bool = False  # its French message logged already (`pipeline.orchestrate.flows`)
 
 
 class WarehouseBusy(UsageError):

@@ -111,7 +111,7 @@ def _parsed(frame: pl.DataFrame, columns: tuple[Column, ...], fmt: FileFormat) -
     exprs = {c.name: _fast_expr(c, fmt) for c in columns}
     typed = frame.select(
         [
-            (exprs[c.name] if exprs[c.name] is not None else parse_expr(c, fmt)).alias(c.name)
+            (fast if (fast := exprs[c.name]) is not None else parse_expr(c, fmt)).alias(c.name)
             for c in columns
         ]
     )

@@ -22,12 +22,16 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
 from pipeline.core.canonical import DEFAULTS, TABLES, Column, Kind
 from pipeline.core.errors import SENSITIVE_COLUMNS, Finding, InputError, plain_reason, unreadable
 from pipeline.extract.profiles import BOOLEAN_TARGETS, FileFormat, Profile, TableMapping
+
+# (first data row, frame of the file's own columns, columns the reader wrote clean itself)
+RawBatches = Iterator[tuple[int, pl.DataFrame, frozenset[str]]]
 
 BOOLEAN_COLUMNS = frozenset(
     c.name for columns in TABLES.values() for c in columns if c.kind is Kind.BOOLEAN
@@ -152,7 +156,7 @@ def _scan_text(path: Path, encoding: str, workdir: Path | None) -> _TextFile:
     utf8 = _is_utf8(encoding)
     if not utf8 and workdir is None:
         raise ValueError("a folder for the UTF-8 copy is needed")  # a programming error
-    target = None if utf8 else workdir / f"{path.stem}.utf8.csv"
+    target = None if utf8 or workdir is None else workdir / f"{path.stem}.utf8.csv"
     with path.open("rb") as handle, target.open("wb") if target else nullcontext() as out:
         while True:
             chunk = handle.read(_SCAN_BYTES)
@@ -259,7 +263,9 @@ def _quoted_problems(text: _TextFile, path: Path, delimiter: str, width: int) ->
     return found
 
 
-def _segments(frame: pl.DataFrame, blank: pl.Series, first_row: int):
+def _segments(
+    frame: pl.DataFrame, blank: pl.Series, first_row: int
+) -> Iterator[tuple[int, pl.DataFrame]]:
     """The frame's runs of non-blank rows, each with the source row of its first line.
 
     Blank lines (a trailing empty line, a line left empty by hand) count as rows, so
@@ -295,7 +301,8 @@ def _split_lines(
     "separator"), splits them and counts their fields: a short or long row is found
     with its row number in the same pass.
     """
-    width, ragged, first_row = len(names), [], 1
+    width, first_row = len(names), 1
+    ragged: list[Finding] = []
     lines = pl.scan_csv(
         text.source,
         has_header=False,
@@ -366,7 +373,7 @@ def _engine_error(path: Path) -> InputError:
     )
 
 
-def csv_batches(path: Path, fmt: FileFormat, workdir: Path | None = None):
+def csv_batches(path: Path, fmt: FileFormat, workdir: Path | None = None) -> RawBatches:
     """Yield (first data row number, text frame, clean columns) per batch of a CSV file.
 
     A linear pre-pass (`_scan_text`) checks the encoding and NUL bytes and finds the
@@ -446,7 +453,10 @@ _MINUTE_NS = 60_000_000_000
 def _within(series: pl.Series, low: float, high: float) -> bool:
     """Whether every value of the series lies in [low, high] (an empty one does)."""
     smallest, largest = series.min(), series.max()
-    return smallest is None or (smallest >= low and largest <= high)
+    if smallest is None or largest is None:  # empty or all missing
+        return True
+    # Only ever asked of a numeric series: its bounds are numbers.
+    return cast(float, smallest) >= low and cast(float, largest) <= high
 
 
 def _iso_dates_kept(fmt: FileFormat) -> bool:
@@ -520,12 +530,12 @@ def _nested_columns(path: Path, frame: pl.DataFrame, mapping: TableMapping) -> l
     ]
 
 
-def _parquet_batches(path: Path, batch_rows: int, mapping: TableMapping):
+def _parquet_batches(path: Path, batch_rows: int, mapping: TableMapping) -> RawBatches:
     import pyarrow.parquet as pq
 
     next_row = 1
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-        typed = pl.from_arrow(batch)
+        typed = cast(pl.DataFrame, pl.from_arrow(batch))  # a record batch makes a frame
         nested = _nested_columns(path, typed, mapping)
         if nested:
             raise InputError(f"Colonnes illisibles dans {path.name}", nested)
@@ -533,7 +543,9 @@ def _parquet_batches(path: Path, batch_rows: int, mapping: TableMapping):
         next_row += typed.height
 
 
-def _xlsx_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
+def _xlsx_batches(
+    path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int
+) -> RawBatches:
     from pipeline.extract.zipbounds import check_xlsx_size
 
     check_xlsx_size(path)  # a zip bomb is refused before the reader inflates it
@@ -545,7 +557,7 @@ def _xlsx_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows
         yield start + 1, typed.slice(start, batch_rows), clean
 
 
-def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int):
+def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int) -> RawBatches:
     """Text frames of the file, batch by batch, with the first data row of each."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
@@ -555,7 +567,7 @@ def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows:
     return csv_batches(path, fmt)
 
 
-def _guarded(path: Path, batches) -> Iterator[tuple[int, pl.DataFrame, frozenset[str]]]:
+def _guarded(path: Path, batches: RawBatches) -> RawBatches:
     """Turn the engines' own exceptions into an `InputError` naming the file."""
     try:
         yield from batches
@@ -574,7 +586,7 @@ def _check_not_binary(path: Path) -> None:
 
 def read_raw_batches(
     path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int | None = None
-) -> Iterator[tuple[int, pl.DataFrame, frozenset[str]]]:
+) -> RawBatches:
     """Every batch of a file as raw columns (its own headers), with its first row.
 
     Columns are text, except the typed columns of Parquet and XLSX files, left typed

@@ -15,6 +15,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.core.errors import InputError, unreadable
 
@@ -32,7 +33,7 @@ def _too_big(path: Path, size: int) -> InputError:
     )
 
 
-def _inflated_size(handle, info: zipfile.ZipInfo, budget: int) -> int:
+def _inflated_size(handle: BinaryIO, info: zipfile.ZipInfo, budget: int) -> int:
     """Bytes the member's stream really inflates to, counted up to `budget` + 1 at most."""
     handle.seek(info.header_offset)
     header = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -33,6 +34,9 @@ from pipeline.extract.validate import MAX_FINDINGS
 from pipeline.warehouse.database import first_row, scalar
 from pipeline.warehouse.materialise import refresh_load
 from pipeline.warehouse.schema import initialise
+
+if TYPE_CHECKING:
+    from schemas.register import CentreRegister
 
 STAGE_ROW_GROUP = 122_880  # rows per row group of a staged batch: DuckDB reads them in parallel
 
@@ -146,7 +150,7 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> tuple[i
         con,
         f"select count(*) filter (where not unchanged), count(*) filter (where unchanged) "
         f"from matched_{table}",
-    )
+    ) or (0, 0)  # an aggregate always returns its one row
     if replaced:
         stale = f"(select target_row from matched_{table} where not unchanged)"
         con.execute(
@@ -240,7 +244,7 @@ def _cross_table_findings(con: duckdb.DuckDBPyConnection, load_id: int) -> list[
 
 
 def _record_register_version(
-    con: duckdb.DuckDBPyConnection, register, name: str, load_id: int
+    con: duckdb.DuckDBPyConnection, register: CentreRegister, name: str, load_id: int
 ) -> bool:
     """Keep every version of a register; return False when this one changes nothing."""
     from pipeline.warehouse.register_tables import register_json

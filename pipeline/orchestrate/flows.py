@@ -25,16 +25,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from pipeline.core.errors import InputError, UsageError, WarehouseBusy
 from pipeline.core.settings import Settings
 from pipeline.orchestrate import steps
 from pipeline.orchestrate.fanout import workers
 from pipeline.render.write import FORMATS
+
+if TYPE_CHECKING:
+    from prefect import Flow, Task
+    from prefect.client.schemas import TaskRun
+    from prefect.futures import PrefectFuture
+    from prefect.states import State
 
 FLOW_NAME = "csi-monthly-run"
 TIMEZONE = "Europe/Paris"  # the centre's clock: the cron and the run date are read in it
@@ -104,7 +111,7 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
-def _retry_if_busy(task, task_run, state) -> bool:
+def _retry_if_busy(task: Task[..., Any], task_run: TaskRun, state: State) -> bool:
     """Retry the load only when the warehouse was held by another program."""
     try:
         state.result()
@@ -113,6 +120,13 @@ def _retry_if_busy(task, task_run, state) -> bool:
     except Exception:
         return False
     return False
+
+
+def _runner(runner: TaskRunner[Any]) -> TaskRunner[PrefectFuture[Any]]:
+    """A task runner as `@flow` and `with_options` annotate it: Prefect's `TaskRunner` is
+    invariant in its future type, so its own runners fail that annotation
+    (PrefectHQ/prefect#16938)."""
+    return cast("TaskRunner[PrefectFuture[Any]]", runner)
 
 
 @task(
@@ -190,7 +204,7 @@ def ingest_flow(extract_dir: str, db: str | None = None, profile: str | None = N
 @flow(
     name="csi-annual-report",
     log_prints=False,
-    task_runner=ThreadPoolTaskRunner(max_workers=workers()),
+    task_runner=_runner(ThreadPoolTaskRunner(max_workers=workers())),
 )
 def annual_report_flow(
     year: int,
@@ -204,14 +218,16 @@ def annual_report_flow(
     return _reports(year, centre, db, out, formats, Settings.from_environ())
 
 
-def threads_report_flow(max_workers: int | None = None):
+def threads_report_flow(max_workers: int | None = None) -> Flow[..., list[str]]:
     """`annual_report_flow` on a thread pool of `max_workers` (default: one per core)."""
     return annual_report_flow.with_options(
-        task_runner=ThreadPoolTaskRunner(max_workers=workers(max_workers))
+        task_runner=_runner(ThreadPoolTaskRunner(max_workers=workers(max_workers)))
     )
 
 
-def dask_report_flow(address: str | None = None, n_workers: int | None = None):
+def dask_report_flow(
+    address: str | None = None, n_workers: int | None = None
+) -> Flow[..., list[str]]:
     """`annual_report_flow` on a Dask cluster: the one at `address`, else a local one.
 
     A local cluster has `n_workers` single-threaded worker processes (one per core by
@@ -224,13 +240,13 @@ def dask_report_flow(address: str | None = None, n_workers: int | None = None):
     else:
         size = workers(n_workers)
         runner = DaskTaskRunner(cluster_kwargs={"n_workers": size, "threads_per_worker": 1})
-    return annual_report_flow.with_options(task_runner=runner)
+    return annual_report_flow.with_options(task_runner=_runner(runner))
 
 
 @flow(
     name=FLOW_NAME,
     log_prints=False,
-    task_runner=ThreadPoolTaskRunner(max_workers=workers()),
+    task_runner=_runner(ThreadPoolTaskRunner(max_workers=workers())),
 )
 def monthly_flow(
     extract_dir: str,
@@ -262,14 +278,14 @@ def monthly_flow(
     return result
 
 
-def threads_monthly_flow(max_workers: int | None = None):
+def threads_monthly_flow(max_workers: int | None = None) -> Flow[..., dict]:
     """`monthly_flow` on a thread pool of `max_workers` (default: one per core).
 
     Why: the decorators' pools are sized when this module is imported, from the cores
     alone; `csi run` and `csi serve` size them from `Settings.report_workers`.
     """
     return monthly_flow.with_options(
-        task_runner=ThreadPoolTaskRunner(max_workers=workers(max_workers))
+        task_runner=_runner(ThreadPoolTaskRunner(max_workers=workers(max_workers)))
     )
 
 

@@ -6,6 +6,10 @@ Imported by `csi serve` alone: the flows (and Prefect) load only when a deployme
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
 
 MONTHLY_CRON = "0 6 1 * *"  # 06:00 on the first day of every month
 DEPLOYMENT_NAME = "csi-mensuel"
@@ -18,7 +22,7 @@ def monthly_deployment(
     out: Path = Path("reports"),
     cron: str = MONTHLY_CRON,
     workers: int | None = None,
-):
+) -> RunnerDeployment:
     """The monthly run as a Prefect deployment: ingest the month's extract, refresh the year.
 
     Paths are made absolute because the scheduled run does not start in the user's folder.
@@ -30,7 +34,9 @@ def monthly_deployment(
 
     from pipeline.orchestrate.flows import TIMEZONE, threads_monthly_flow
 
-    return threads_monthly_flow(workers).to_deployment(
+    # Called outside an event loop, Prefect's dispatching method returns the deployment itself
+    # (its annotation also admits the coroutine of the async variant).
+    deployment = threads_monthly_flow(workers).to_deployment(
         name=DEPLOYMENT_NAME,
         schedules=[Cron(cron, timezone=TIMEZONE)],
         parameters={
@@ -41,3 +47,4 @@ def monthly_deployment(
         },
         description="Chargement de l'extraction du mois puis rapport annuel à jour (csi).",
     )
+    return cast("RunnerDeployment", deployment)

@@ -24,6 +24,8 @@ from pipeline.warehouse.database import catalog, connect, scalar
 from pipeline.warehouse.schema import initialise
 
 if TYPE_CHECKING:  # the loader imports pandera and pandas: only `ingest` needs them
+    import duckdb
+
     from pipeline.load.loader import LoadSummary
 
 
@@ -102,8 +104,9 @@ def _load(
     con = connect(settings.warehouse(db), lock_timeout=settings.lock_timeout)
     try:
         summary = load_extract(con, extract, settings)
-        row = con.execute("select outcome from loads where load_id = ?", [summary.load_id])
-        return summary, row.fetchone()[0]
+        return summary, scalar(
+            con, "select outcome from loads where load_id = ?", [summary.load_id]
+        )
     finally:
         con.close()
 
@@ -232,7 +235,9 @@ def report_plan(
         con.close()
 
 
-def _plan(con, year: int, centre: str | None, path: Path) -> tuple[list[str], list[list[str]]]:
+def _plan(
+    con: duckdb.DuckDBPyConnection, year: int, centre: str | None, path: Path
+) -> tuple[list[str], list[list[str]]]:
     """The centres to report (one, or every centre with data that year) and their groups."""
     from pipeline.orchestrate.fanout import centre_groups
     from pipeline.report.build import check_reportable, counted_centres
@@ -371,7 +376,9 @@ def list_loads(db: Path | None = None, *, settings: Settings | None = None) -> l
         con.close()
 
 
-def open_warehouse(db: Path | None, as_of: int | None = None, *, settings: Settings | None = None):
+def open_warehouse(
+    db: Path | None, as_of: int | None = None, *, settings: Settings | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only connection on the warehouse, or on its state right after a load.
 
     Loads keep the stored models up to date, so readers never write and any number of
@@ -464,8 +471,9 @@ def query(
 
     con = open_warehouse(db, settings=settings)
     try:
-        cursor = con.execute(sql)
-        if cursor.description is None:
+        # None for a text holding no statement (";", a comment), whatever the stubs say.
+        cursor: duckdb.DuckDBPyConnection | None = con.execute(sql)
+        if cursor is None or cursor.description is None:
             return [], [], False
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchmany(SQL_ROWS_SHOWN + 1)

@@ -39,7 +39,7 @@ class Series:
     values: Sequence[float]
 
 
-def _svg(width: int, height: int, body: str, title: str) -> str:
+def _svg(width: int, height: float, body: str, title: str) -> str:
     """Wrap shapes in an accessible, scalable `<svg>` element."""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '

@@ -140,7 +140,8 @@ class ActPart(NamedTuple):
 
     kind: str  # "coefficient" or "code"
     key: str
-    count: int
+    # Shadows tuple.count on purpose: the templates read `part.count`.
+    count: int  # type: ignore[assignment]
     text: str
 
 

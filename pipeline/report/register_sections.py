@@ -84,6 +84,14 @@ def _csv_rows(name: str) -> list[dict[str, str | None]]:
         return [{k: (v or None) for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
+def _required(row: dict[str, str | None], key: str) -> str:
+    """A cell every row of a shipped reference file fills: an empty one is a packaging bug."""
+    value = row[key]
+    if value is None:
+        raise ValueError(f"{key!r} is empty in a shipped reference row: {row}")
+    return value
+
+
 def _year(text: str | None) -> int | None:
     return int(text) if text else None
 
@@ -93,13 +101,13 @@ def commitments() -> tuple[Commitment, ...]:
     """Every commitment row shipped with the package, in the order of engagements.md."""
     return tuple(
         Commitment(
-            id=r["id"],
-            text=r["text"],
-            source=r["source"],
-            first_year=int(r["first_year"]),
+            id=_required(r, "id"),
+            text=_required(r, "text"),
+            source=_required(r, "source"),
+            first_year=int(_required(r, "first_year")),
             last_year=_year(r["last_year"]),
-            rule=r["rule"],
-            label=r["label"],
+            rule=_required(r, "rule"),
+            label=_required(r, "label"),
         )
         for r in _csv_rows(COMMITMENTS_FILE)
     )
@@ -109,8 +117,12 @@ def commitments() -> tuple[Commitment, ...]:
 def agreements() -> dict[str, Agreement]:
     """The agreements the commitments come from, by text id (`2003`, `2015`)."""
     return {
-        r["text"]: Agreement(
-            r["text"], r["label"], _year(r["confirmed_until"]), r["note"], r["replaced_by"]
+        _required(r, "text"): Agreement(
+            _required(r, "text"),
+            _required(r, "label"),
+            _year(r["confirmed_until"]),
+            r["note"],
+            r["replaced_by"],
         )
         for r in _csv_rows(AGREEMENTS_FILE)
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -62,7 +63,8 @@ def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = No
     return rows[0] if rows else None
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Any:
+    """The first value of a query's first row (None without a row): whatever SQL type it has."""
     row = first_row(con, sql, params)
     return row[0] if row else None
 

@@ -56,7 +56,7 @@ REGISTER_DDL: list[str] = [
 
 # Named once, in their DDL: the list follows the tables (deletes, audit copies).
 REGISTER_TABLES: list[str] = [
-    re.search(r"create table if not exists (\w+)", ddl).group(1) for ddl in REGISTER_DDL
+    re.findall(r"create table if not exists (\w+)", ddl)[0] for ddl in REGISTER_DDL
 ]
 
 _CENTRE_FLAGS = (

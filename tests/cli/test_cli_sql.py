@@ -67,6 +67,14 @@ def test_a_bad_query_is_a_french_refusal_without_traceback(loaded):
     assert isinstance(result.exception, SystemExit)  # typer.Exit, not a DuckDB error
 
 
+@pytest.mark.parametrize("query", [";", "  ", "-- rien"])
+def test_a_text_without_a_statement_runs_nothing_and_says_so(loaded, query):
+    result = runner.invoke(app, ["sql", "--db", str(loaded), "--", query])
+    assert result.exit_code == 0, result.output
+    assert "Requête exécutée (aucun résultat à afficher)." in result.output
+    assert result.exception is None
+
+
 def test_the_warehouse_is_opened_read_only(loaded):
     result = runner.invoke(app, ["sql", "delete from billing_lines", "--db", str(loaded)])
     assert result.exit_code == 1
