@@ -70,6 +70,23 @@ class TableFindings:
     def add_checks(self, ranked: list[Ranked]) -> None:
         self.checks += ranked[: max(MAX_FINDINGS - len(self.checks), 0)]
 
+    def forget_cells(self, findings: list[Finding], headers: dict[str, str]) -> None:
+        """Drop the type and model findings of cells `findings` already name.
+
+        A word the profile does not know is reported as such; that its column then fails
+        to parse, or holds a value outside the contract, says nothing more.
+        """
+        canonical = {header: name for name, header in headers.items()}
+        cells = {(f.file, f.row, f.column) for f in findings if f.row is not None}
+        cells |= {(file, row, canonical.get(str(column))) for file, row, column in cells}
+
+        def kept(finding: Finding) -> bool:
+            return (finding.file, finding.row, finding.column) not in cells
+
+        self.parse = {c: [f for f in found if kept(f)] for c, found in self.parse.items()}
+        self.parse = {c: found for c, found in self.parse.items() if found}
+        self.checks = [ranked for ranked in self.checks if kept(ranked[1])]
+
     def any(self) -> bool:
         return bool(self.files or self.parse or self.nir or self.checks)
 
@@ -143,7 +160,9 @@ class Extract:
                 for text in source_batches(source, self.profile_def):
                     yield self._checked(table, text, found, headers, order)
             except InputError as exc:
-                found.files.extend(exc.findings or [Finding(source.path.name, exc.summary)])
+                refused = exc.findings or [Finding(source.path.name, exc.summary)]
+                found.files.extend(refused)
+                found.forget_cells(refused, headers)
 
     def _checked(
         self,

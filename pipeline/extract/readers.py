@@ -876,8 +876,9 @@ def unknown_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) ->
 def map_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.DataFrame:
     """Translate the software's own words (statuses, reasons…), then fill their defaults.
 
-    Only for a batch `unknown_values` found nothing in: a value the profile maps for a
-    column must be known to the profile, so that nothing is silently left untranslated.
+    A word the profile does not know is left as it is: `unknown_values` reports it (the
+    file is refused once read), and the checks that trip on it later are forgotten
+    (`TableFindings.forget_cells`), so that every other problem still shows in this run.
     An empty cell is not a word: it takes the column's default, after translation.
     """
     mapping = profile.tables[source.table]
@@ -898,7 +899,8 @@ def source_batches(
 
     File-level problems (unreadable, ragged, missing columns, unmapped values, no data
     row) raise `InputError`; batches already yielded stay valid. Unmapped values are
-    gathered over the whole file (the first 50) before the file is refused.
+    gathered over the whole file (the first 50) before the file is refused; the batches
+    holding them are still yielded, so that their other problems are found in this run.
     """
     mapping = profile.tables[source.table]
     unknown: list[Finding] = []
@@ -916,9 +918,7 @@ def source_batches(
         rows += frame.height
         if len(unknown) < MAX_UNKNOWN_VALUES:
             unknown += unknown_values(frame, source, profile)
-        if unknown:
-            continue
-        yield map_values(frame, source, profile)
+        yield map_values(frame, source, profile)  # checked too: every problem in one run
     if unknown:
         raise InputError(
             f"Valeurs non reconnues dans {source.path.name}", unknown[:MAX_UNKNOWN_VALUES]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,26 @@ def test_value_the_profile_does_not_map_names_value_and_row(tmp_path, canonical_
     assert "« Payé »" in out
     check = runner.invoke(app, ["profile", "check", str(french), "--profile", "logiciel-fr"])
     assert "Payé" in check.output and check.exit_code == 1
+
+
+def test_a_word_the_profile_lacks_and_a_bad_date_are_reported_in_the_same_run(
+    tmp_path, canonical_extract
+):
+    """Every problem in one run: the unknown word does not hide the rest of the file."""
+    french = frenchify(canonical_extract, tmp_path / "fr")
+    path = french / "factures.csv"
+    lines = path.read_bytes().decode("cp1252").splitlines()
+    lines[2] = lines[2].replace("Facturé", "Payé")
+    lines[3] = re.sub(r"\d{2}/\d{2}/\d{4}", "32/13/2025", lines[3], count=1)
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    result = runner.invoke(
+        app, ["ingest", str(french), "--db", str(tmp_path / "x.duckdb"), "--profile", "logiciel-fr"]
+    )
+    out = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "factures.csv, ligne 2, colonne « Statut » : valeur non prévue" in out
+    assert "factures.csv, ligne 3" in out and "« 32/13/2025 »" in out
+    assert out.count("ligne 2,") == 1  # the unknown word is not reported a second time
 
 
 def test_profile_check_says_ok_for_a_good_export(tmp_path, canonical_extract):
