@@ -83,6 +83,11 @@ class InputError(Exception):
         return "\n".join(lines)
 
 
+class ProfileError(InputError):
+    """An import profile that cannot be used: the extract was not read, so nothing of it is
+    quarantined (no `rejets/` folder), only the profile is to fix."""
+
+
 class UsageError(Exception):
     """A command called in a way that cannot work (missing warehouse, unknown centre…)."""
 

@@ -32,7 +32,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from pipeline.core.canonical import TABLE_PREFIXES, TABLES, Column, Kind
-from pipeline.core.errors import Finding, InputError, yaml_problem
+from pipeline.core.errors import Finding, ProfileError, yaml_problem
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped_profiles"
 # A profile is a page of YAML (the deepest real one nests 5 levels): the register's bounds.
@@ -113,7 +113,7 @@ def load_profile(name_or_file: str | None) -> Profile:
     if not path.is_file():
         shipped = SHIPPED_DIR / f"{name_or_file}.yaml"
         if not shipped.is_file():
-            raise InputError(
+            raise ProfileError(
                 f"Profil d'import introuvable : « {name_or_file} ». "
                 f"Profils fournis : {', '.join(shipped_profiles())}, ou chemin d'un fichier YAML."
             )
@@ -374,12 +374,12 @@ def _plain_loader() -> type[Any]:
     return PlainLoader
 
 
-def _unreadable(path: Path, rule: str, row: int | None = None) -> InputError:
-    return InputError(f"Profil d'import illisible : {path.name}", [Finding(path.name, rule, row)])
+def _unreadable(path: Path, rule: str, row: int | None = None) -> ProfileError:
+    return ProfileError(f"Profil d'import illisible : {path.name}", [Finding(path.name, rule, row)])
 
 
 def _read_yaml(path: Path) -> Any:
-    """The profile's YAML as plain data, or an `InputError` in the register's words."""
+    """The profile's YAML as plain data, or a `ProfileError` in the register's words."""
     try:
         if path.stat().st_size > MAX_PROFILE_BYTES:
             raise _unreadable(path, "profil trop volumineux (5 Mo au plus)")
@@ -428,7 +428,7 @@ def parse_profile(path: Path) -> Profile:
         model = ProfileModel.model_validate(data)
     except ValidationError as exc:
         findings = _findings(exc, path.name)
-        raise InputError(
+        raise ProfileError(
             f"Profil d'import refusé : {path.name}, {len(findings)} problème(s) à corriger",
             findings,
         ) from None

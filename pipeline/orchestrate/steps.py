@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import InputError, UsageError, plain_reason
+from pipeline.core.errors import InputError, ProfileError, UsageError, plain_reason
 from pipeline.core.settings import Settings
 from pipeline.warehouse.database import catalog, connect, scalar
 from pipeline.warehouse.schema import initialise
@@ -140,16 +140,25 @@ def has_year(year: int, db: Path | None = None, *, settings: Settings | None = N
         con.close()
 
 
-def refusal_lines(error: InputError, folder: Path) -> list[str]:
-    """What a refused extract tells the user, in `csi ingest`, `csi run` and Prefect's logs."""
+def refusal_lines(error: InputError, folder: Path | None) -> list[str]:
+    """What a refused extract tells the user, in `csi ingest`, `csi run` and Prefect's logs.
+
+    `folder` is None for a refused profile: the extract was not read, nothing is quarantined.
+    """
     lines = [error.summary]
     lines += [f"  • {f.describe()}" for f in error.findings[:REFUSAL_FINDINGS_SHOWN]]
     if len(error.findings) > REFUSAL_FINDINGS_SHOWN:
         lines.append(f"  … et {len(error.findings) - REFUSAL_FINDINGS_SHOWN} autre(s).")
-    lines.append(
-        "Rien n'a été chargé : l'entrepôt est inchangé. Détail complet et lignes rejetées : "
-        f"{folder}"
-    )
+    if folder is None:
+        lines.append(
+            "Rien n'a été chargé : l'entrepôt est inchangé. Corrigez le profil d'import, "
+            "puis relancez."
+        )
+    else:
+        lines.append(
+            "Rien n'a été chargé : l'entrepôt est inchangé. Détail complet et lignes rejetées : "
+            f"{folder}"
+        )
     return lines
 
 
@@ -159,8 +168,14 @@ def write_rejection(
     db: Path | None = None,
     *,
     settings: Settings | None = None,
-) -> Path:
-    """Write the error report and the quarantine file; return their folder."""
+) -> Path | None:
+    """Write the error report and the quarantine file; return their folder.
+
+    None for a refused profile (`ProfileError`): no extract was read, there is nothing
+    to quarantine, and a `rejets/` folder would only puzzle the centre.
+    """
+    if isinstance(error, ProfileError):
+        return None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = (
         _settings(settings).warehouse(db).parent / "rejets" / f"{stamp}_{Path(extract_dir).name}"

@@ -132,6 +132,8 @@ def test_a_broken_profile_is_explained_in_french(tmp_path, db):
     assert f"profil.yaml, {BROKEN_YAML[0][1]}" in result.output
     assert not any(word in result.output for word in ENGLISH_YAML_WORDS), result.output
     assert not db.exists()
+    assert not (db.parent / "rejets").exists()  # no extract was read: nothing to quarantine
+    assert "Corrigez le profil d'import, puis relancez." in result.output
 
 
 def test_an_unreadable_warehouse_is_explained_without_duckdbs_english(tmp_path):
