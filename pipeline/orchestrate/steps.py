@@ -101,14 +101,27 @@ def _load(
 
     _check_extract_dir(Path(extract_dir))
     extract = open_extract(Path(extract_dir), load_profile(profile))
-    con = connect(settings.warehouse(db), lock_timeout=settings.lock_timeout)
+    path = settings.warehouse(db)
+    created = not path.exists()
+    con = connect(path, lock_timeout=settings.lock_timeout)
     try:
         summary = load_extract(con, extract, settings)
         return summary, scalar(
             con, "select outcome from loads where load_id = ?", [summary.load_id]
         )
+    except InputError:
+        if created:  # the first load, refused: leave no empty warehouse behind
+            con.close()
+            _remove_warehouse_file(path)
+        raise
     finally:
         con.close()
+
+
+def _remove_warehouse_file(path: Path) -> None:
+    """Remove a warehouse this very load created (and its write-ahead log)."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def _check_extract_dir(directory: Path) -> None:

@@ -144,3 +144,26 @@ def test_snapshot_copies_tables_and_views(loaded, tmp_path, name):
         (1,)
     ]
     con.close()
+
+
+def test_a_refused_first_load_leaves_no_warehouse_file(tmp_path):
+    """Nothing was loaded: no empty warehouse is left for the next command to find."""
+    from pipeline.core.errors import InputError
+
+    db = tmp_path / "neuf" / "wh.duckdb"
+    bad = make_extract(tmp_path / "m1", billing=billing_rows({"act_date": "2025-13-40"}))
+    with pytest.raises(InputError):
+        steps.ingest(bad, db)
+    assert not db.exists()
+    assert not db.with_name("wh.duckdb.wal").exists()
+
+
+def test_a_refused_load_keeps_an_existing_warehouse(loaded, tmp_path):
+    db, _ = loaded
+    before = _state(db)
+    bad = make_extract(tmp_path / "m3", billing=billing_rows({"act_date": "2025-13-40"}))
+    from pipeline.core.errors import InputError
+
+    with pytest.raises(InputError):
+        steps.ingest(bad, db)
+    assert _state(db) == before
