@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,11 +58,15 @@ class TableFindings:
     nir: list[Finding] = field(default_factory=list)
     checks: list[Ranked] = field(default_factory=list)  # pandera, then the duplicates
 
-    def add_parse(self, findings: list[Finding]) -> None:
+    def add_parse(self, findings: list[Finding], headers: dict[str, str]) -> None:
+        """Values that could not be typed, kept per canonical column, each finding naming
+        the column as the file writes it (« Date soin », not `act_date`), as the other
+        findings do."""
         for finding in findings:
-            kept = self.parse.setdefault(str(finding.column), [])
+            column = str(finding.column)
+            kept = self.parse.setdefault(column, [])
             if len(kept) < MAX_FINDINGS_PER_COLUMN:
-                kept.append(finding)
+                kept.append(replace(finding, column=headers.get(column, finding.column)))
 
     def add_nir(self, findings: list[Finding]) -> None:
         self.nir += findings[: max(MAX_NIR_FINDINGS - len(self.nir), 0)]
@@ -174,7 +178,7 @@ class Extract:
     ) -> pl.DataFrame:
         """Type, pseudonymise and check one batch; remember what it holds."""
         typed, parse = coerce(text, table, self.profile_def.format_of(table))
-        found.add_parse(parse)
+        found.add_parse(parse, headers)
         typed, nir = pseudonymise(typed, cache=self._pseudonyms, keyring=self.keyring)
         found.add_nir(nir)
         lost = self._lost_cells(table, text, typed) if parse or nir else None
