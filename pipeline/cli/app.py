@@ -242,43 +242,19 @@ def ingest(
         _refuse(error, extract_dir, db, settings)
     except UsageError as error:
         _fail(str(error), code=1)
-    registers = _registers_of_load(settings, db, summary.load_id)
-    if summary.rows_read or not registers:
+    if summary.rows_read or not summary.registers:
         _console().print(
             f"Chargement n° {summary.load_id} : {summary.rows_read} lignes lues, "
             f"{summary.rows_inserted} ajoutées, {summary.rows_replaced} remplacées, "
             f"{summary.rows_unchanged} inchangées."
         )
-    for finess, year, source in registers:
+    for finess, year, source in summary.registers:
         _console().print(
             f"Chargement n° {summary.load_id} : registre du centre {finess} pour {year} "
             f"chargé ({source}).",
             markup=False,
             soft_wrap=True,
         )
-
-
-def _registers_of_load(
-    settings: Settings, db: Path | None, load_id: int
-) -> list[tuple[str, int, str]]:
-    """The registers a load stored, so that loading a register alone does not read as
-    « 0 lignes lues » (did it load?) to the secretary who just wrote it."""
-    from pipeline.warehouse.database import connect
-
-    con = connect(settings.warehouse(db), read_only=True, lock_timeout=settings.lock_timeout)
-    try:
-        has_table = con.execute(
-            "select count(*) from information_schema.tables where table_name = 'register_centres'"
-        ).fetchall()[0][0]
-        if not has_table:
-            return []
-        return con.execute(
-            "select centre_finess, year, source_file from register_centres where load_id = ? "
-            "order by centre_finess, year",
-            [load_id],
-        ).fetchall()
-    finally:
-        con.close()
 
 
 @app.command()

@@ -48,6 +48,9 @@ class LoadSummary:
     rows_inserted: int
     rows_replaced: int
     rows_unchanged: int
+    # (FINESS, year, file) of every register this load stored, so that a register loaded
+    # alone does not read as « 0 lignes lues » to the secretary who just wrote it.
+    registers: tuple[tuple[str, int, str], ...] = ()
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -547,11 +550,11 @@ def load_extract(
             raise InputError(
                 f"Extraction refusée : {len(findings)} problème(s) à corriger", findings
             )
-        registers_changed = False
+        registers: list[tuple[str, int, str]] = []
         for name, register in extract.registers:
             if _record_register_version(con, register, name, load_id):
                 write_register(con, register, name, load_id)
-                registers_changed = True
+                registers.append((register.finess, register.year, name))
         problems = _cross_table_findings(con, load_id)
         if problems:
             raise InputError("Extraction refusée : dates incohérentes", problems)
@@ -565,7 +568,7 @@ def load_extract(
                 str(extract.directory),
                 extract.profile,
                 __version__,
-                "loaded" if totals[0] or totals[1] or registers_changed else "unchanged",
+                "loaded" if totals[0] or totals[1] or registers else "unchanged",
                 rows_read,
                 *totals,
             ],
@@ -582,4 +585,7 @@ def load_extract(
         raise
     finally:
         keys.close()
-    return LoadSummary(load_id, rows_read, *totals)
+    inserted, replaced, unchanged = totals
+    return LoadSummary(
+        load_id, rows_read, inserted, replaced, unchanged, registers=tuple(sorted(registers))
+    )
