@@ -914,7 +914,9 @@ def source_batches(
     for first_row, raw, clean in batches:
         if raw.height == 0:
             continue
-        frame = to_canonical(raw, source, profile, first_row, clean)
+        # One chunk per column: a streamed CSV batch arrives in a dozen chunks, and every
+        # later `select` mixing them with single-chunk columns would copy them again.
+        frame = to_canonical(raw.rechunk(), source, profile, first_row, clean)
         rows += frame.height
         if len(unknown) < MAX_UNKNOWN_VALUES:
             unknown += unknown_values(frame, source, profile)
