@@ -152,8 +152,11 @@ class Extract:
         ranked = [duplicate_finding(table, file, row, order) for file, row in rows]
         self.findings.setdefault(table, TableFindings()).checks += ranked
 
-    def batches(self, table: str) -> Iterator[pl.DataFrame]:
-        """The table's typed, checked batches (rows of refused files left out)."""
+    def batches(self, table: str, workdir: Path | None = None) -> Iterator[pl.DataFrame]:
+        """The table's typed, checked batches (rows of refused files left out).
+
+        `workdir`: the load's staging folder, where a non-UTF-8 CSV is transcoded.
+        """
         found = self.findings.setdefault(table, TableFindings())
         mapping = self.profile_def.tables[table]
         headers = {c.name: mapping.source_header(c.name) for c in TABLES[table]}
@@ -161,7 +164,7 @@ class Extract:
         for source in (s for s in self.sources if s.table == table):
             self._digests[source.path.name] = _HASHER.submit(sha256_of, source.path)
             try:
-                for text in source_batches(source, self.profile_def):
+                for text in source_batches(source, self.profile_def, workdir=workdir):
                     yield self._checked(table, text, found, headers, order)
             except InputError as exc:
                 refused = exc.findings or [Finding(source.path.name, exc.summary)]

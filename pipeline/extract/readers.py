@@ -378,9 +378,11 @@ def csv_batches(path: Path, fmt: FileFormat, workdir: Path | None = None) -> Raw
 
     A linear pre-pass (`_scan_text`) checks the encoding and NUL bytes and finds the
     line ends; then polars streams the file in batches of `CSV_BATCH_ROWS` rows. Rows are
-    numbered from 1 after the header, blank lines included. Without `workdir`, a
-    non-UTF-8 file is transcoded into a staging folder of its own (`pipeline.extract.staging`),
-    removed when the generator ends however it ends, or by the next load if killed.
+    numbered from 1 after the header, blank lines included. A non-UTF-8 file is
+    transcoded into `workdir` (the load's staging folder, removed with its copies when
+    the table is loaded); without `workdir`, into a staging folder of its own
+    (`pipeline.extract.staging`), removed when the generator ends however it ends, or
+    by the next load if killed.
     """
     if workdir is None and not _is_utf8(fmt.encoding):
         from pipeline.extract.staging import staging_folder
@@ -557,14 +559,16 @@ def _xlsx_batches(
         yield start + 1, typed.slice(start, batch_rows), clean
 
 
-def _raw_batches(path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int) -> RawBatches:
+def _raw_batches(
+    path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int, workdir: Path | None
+) -> RawBatches:
     """Text frames of the file, batch by batch, with the first data row of each."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _parquet_batches(path, batch_rows, mapping)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_batches(path, fmt, mapping, batch_rows)
-    return csv_batches(path, fmt)
+    return csv_batches(path, fmt, workdir)
 
 
 def _guarded(path: Path, batches: RawBatches) -> RawBatches:
@@ -585,20 +589,25 @@ def _check_not_binary(path: Path) -> None:
 
 
 def read_raw_batches(
-    path: Path, fmt: FileFormat, mapping: TableMapping, batch_rows: int | None = None
+    path: Path,
+    fmt: FileFormat,
+    mapping: TableMapping,
+    batch_rows: int | None = None,
+    workdir: Path | None = None,
 ) -> RawBatches:
     """Every batch of a file as raw columns (its own headers), with its first row.
 
     Columns are text, except the typed columns of Parquet and XLSX files, left typed
     (`to_canonical` decides which become text). And the columns whose values cannot
     carry outer spaces or be empty strings (see `_TextFile.clean`,
-    `_written_columns`): they need no stripping.
+    `_written_columns`): they need no stripping. `workdir`: where a CSV's UTF-8 copy goes
+    (`csv_batches`).
     """
     if path.stat().st_size == 0:
         raise InputError(f"Fichier vide : {path.name}", [Finding(path.name, "le fichier est vide")])
     if path.suffix.lower() not in (".parquet", ".xlsx", ".xlsm"):
         _check_not_binary(path)
-    return _guarded(path, _raw_batches(path, fmt, mapping, batch_rows or BATCH_ROWS))
+    return _guarded(path, _raw_batches(path, fmt, mapping, batch_rows or BATCH_ROWS, workdir))
 
 
 def _read_raw(path: Path, fmt: FileFormat, mapping: TableMapping) -> pl.DataFrame:
@@ -893,7 +902,10 @@ def map_values(frame: pl.DataFrame, source: SourceFile, profile: Profile) -> pl.
 
 
 def source_batches(
-    source: SourceFile, profile: Profile, batch_rows: int | None = None
+    source: SourceFile,
+    profile: Profile,
+    batch_rows: int | None = None,
+    workdir: Path | None = None,
 ) -> Iterator[pl.DataFrame]:
     """Canonical batches of one file, with `_file` and `_row` (text but `_typed_value`).
 
@@ -910,7 +922,7 @@ def source_batches(
         problem = wrong_delimiter(source, profile)
         if problem:
             raise _delimiter_error(source, problem)
-    batches = read_raw_batches(source.path, fmt, mapping, batch_rows)
+    batches = read_raw_batches(source.path, fmt, mapping, batch_rows, workdir)
     for first_row, raw, clean in batches:
         if raw.height == 0:
             continue

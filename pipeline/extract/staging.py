@@ -1,6 +1,7 @@
-"""The folders where a load stages its checked batches (Parquet files of patient data).
+"""The folders where a load stages files of patient data (the UTF-8 copy of a CSV).
 
-A load writes each checked batch to a file DuckDB then reads (`pipeline.load.loader`). The
+A CSV in another encoding is read through its UTF-8 copy (`pipeline.extract.readers`), made
+in the staging folder the loader opens per table (`pipeline.load.loader`). The
 folder must never outlive the load: it is removed on every exit, normal, error,
 Ctrl-C or SIGTERM (turned into an interruption while the folder exists); a process
 killed outright (SIGKILL, power cut) cannot clean up, so its folder is named after its

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from pipeline import __version__
 from pipeline.core.canonical import KEYS, TABLES, WAREHOUSE_TABLES
@@ -37,8 +38,6 @@ from pipeline.warehouse.schema import initialise
 
 if TYPE_CHECKING:
     from schemas.register import CentreRegister
-
-STAGE_ROW_GROUP = 122_880  # rows per row group of a staged batch: DuckDB reads them in parallel
 
 
 @dataclass(frozen=True)
@@ -84,27 +83,49 @@ def _same_content(table: str) -> str:
     )
 
 
-def write_batch(frame: pl.DataFrame, path: Path) -> Path:
-    """Write a checked batch as the Parquet file the loader reads (origin columns renamed)."""
-    frame.rename({FILE: "source_file", ROW: "source_row"}).write_parquet(
-        path, compression="uncompressed", statistics=False, row_group_size=STAGE_ROW_GROUP
-    )
-    return path
+def _staged_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """A checked batch as the loader reads it: the origin columns renamed."""
+    return frame.rename({FILE: "source_file", ROW: "source_row"})
+
+
+def _one_pass(frame: pl.DataFrame) -> pa.RecordBatchReader:
+    """The batch as an Arrow stream that lets go of each record batch once DuckDB read it.
+
+    Why not register the frame itself: DuckDB keeps every Python object a statement
+    read alive until the transaction ends, so a 10M-line load would hold all its
+    batches (gigabytes). Streamed, the batch is read in place (no staged file to write
+    and read back) and freed as soon as it is inserted; the stream can be read once.
+    """
+    batches = frame.to_arrow().to_batches()
+    schema = frame.head(0).to_arrow().schema
+
+    def drain() -> Iterator[pa.RecordBatch]:
+        while batches:
+            yield batches.pop(0)
+
+    return pa.RecordBatchReader.from_batches(schema, drain())
 
 
 @contextmanager
-def _staged_view(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
-    """A written batch as the view `staged_frame`.
-
-    Why a file rather than a registered frame: DuckDB keeps the memory of Arrow rows
-    appended in a transaction until it ends, so a 10M-line load would grow by
-    gigabytes; rows it reads itself are written out and freed batch after batch.
-    """
-    con.execute(f"create or replace temp view staged_frame as select * from '{path}'")
+def _staged(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, once: bool) -> Iterator[None]:
+    """A checked batch as `staged_frame`: streamed when one statement reads it (`once`),
+    else copied into a temporary table first, for the statements that read it again."""
+    if once:
+        con.register("staged_frame", _one_pass(frame))
+        try:
+            yield
+        finally:
+            con.unregister("staged_frame")
+        return
+    con.register("staged_stream", _one_pass(frame))
+    try:
+        con.execute("create or replace temp table staged_frame as select * from staged_stream")
+    finally:
+        con.unregister("staged_stream")
     try:
         yield
     finally:
-        con.execute("drop view if exists staged_frame")
+        con.execute("drop table if exists temp.main.staged_frame")
 
 
 def _stage_staged(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -357,13 +378,14 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> int:
 
 
 def _load_batch(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, load_id: int, stored: bool
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, load_id: int, stored: bool
 ) -> tuple[int, int, int]:
     """Write one checked batch: straight in when none of its keys is stored yet.
 
-    `stored` says the table held rows before this load; only then can a key match.
+    `stored` says the table held rows before this load; only then can a key match (and
+    the batch is read more than once).
     """
-    with _staged_view(con, path):
+    with _staged(con, frame, once=not stored):
         if not (stored and _has_matches(con, table, load_id)):
             return _append(con, table, load_id), 0, 0
         _stage_staged(con, table)
@@ -373,12 +395,13 @@ def _load_batch(
 _END = object()
 
 
-def _written_batches(extract: Extract, table: str, folder: Path) -> Iterator[Path]:
-    """The table's checked batches as Parquet files, produced one batch ahead.
+def _checked_batches(extract: Extract, table: str, folder: Path) -> Iterator[pl.DataFrame]:
+    """The table's checked batches, produced one batch ahead (`folder`: the staging
+    folder, for the UTF-8 copy of a file in another encoding).
 
-    A thread reads, types, checks and writes the next batch (polars) while the caller
-    loads the current one (DuckDB): both engines release the GIL, so the two cores
-    stay busy. At most one finished batch waits, so memory holds two batches at most.
+    A thread reads, types and checks the next batch (polars) while the caller loads
+    the current one (DuckDB): both engines release the GIL, so the two cores stay busy.
+    At most one finished batch waits, so memory holds three batches at most.
     """
     ready: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -393,10 +416,10 @@ def _written_batches(extract: Extract, table: str, folder: Path) -> Iterator[Pat
 
     def produce() -> None:
         try:
-            for number, batch in enumerate(extract.batches(table)):
+            for batch in extract.batches(table, workdir=folder):
                 if stop.is_set():
                     return
-                offer(write_batch(batch, folder / f"{table}-{number}.parquet"))
+                offer(_staged_columns(batch))
             offer(_END)
         except BaseException as exc:  # handed to the caller, who raises it
             offer(exc)
@@ -408,7 +431,7 @@ def _written_batches(extract: Extract, table: str, folder: Path) -> Iterator[Pat
             if isinstance(item, BaseException):
                 raise item
             yield item
-            item.unlink(missing_ok=True)
+            del item  # the next batch is being made: hold one batch here, not two
     finally:
         stop.set()
         producer.join()
@@ -432,14 +455,15 @@ def _load_table(
     if stored:
         _stored_key_hashes(con, table, load_id)
     with staging_folder() as folder:
-        for path in _written_batches(extract, table, folder):
+        for frame in _checked_batches(extract, table, folder):
             if extract.refused:
-                with _staged_view(con, path):
+                with _staged(con, frame, once=True):
                     _stage_keys(con, table)
                 continue
-            for i, n in enumerate(_load_batch(con, table, path, load_id, stored)):
+            for i, n in enumerate(_load_batch(con, table, frame, load_id, stored)):
                 totals[i] += n
-            hooks.fault_point(f"{table}-batch")  # a batch staged, the next one maybe too
+            del frame
+            hooks.fault_point(f"{table}-batch")  # a batch inserted, the next one being read
     con.execute(f"drop table if exists temp.main.stored_hashes_{table}")
     extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
     return totals[0], totals[1], totals[2]

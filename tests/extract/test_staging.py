@@ -1,7 +1,8 @@
-"""Nothing left behind: a load's staged batches (patient data) never outlive it.
+"""Nothing left behind: what a load stages (patient data) never outlives it.
 
-Real `csi ingest` processes, stopped at a fault point while a staged batch exists, with
-a temporary directory of their own (`TMPDIR`) so that only their folders are looked at.
+Real `csi ingest` processes, stopped at a fault point while a staged file exists (the
+UTF-8 copy of an extract written in cp1252), with a temporary directory of their own
+(`TMPDIR`) so that only their folders are looked at.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pipeline.orchestrate import steps
 from tests.support import billing_rows, make_extract, patient_rows
 
 TABLES = ("billing_lines", "patients", "loads", "load_files")
+PROFILE = "cp1252.yaml"
 
 
 def _state(db: Path) -> dict[str, list]:
@@ -31,9 +33,18 @@ def _state(db: Path) -> dict[str, list]:
         con.close()
 
 
+def _in_cp1252(extract: Path) -> Path:
+    """The extract's CSV files re-encoded in cp1252: a load reads them through a UTF-8
+    copy in its staging folder."""
+    for path in extract.glob("*.csv"):
+        path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    return extract
+
+
 @pytest.fixture
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, dict[str, str]]:
-    """A loaded warehouse, the next extract, and the environment of a csi process."""
+    """A loaded warehouse, the next extract (cp1252, with its profile), and the
+    environment of a csi process."""
     monkeypatch.setenv("CSI_SECRETS_DIR", str(tmp_path / "secrets"))
     db = tmp_path / "wh.duckdb"
     steps.ingest(
@@ -44,10 +55,15 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, 
         ),
         db,
     )
-    extract = make_extract(
-        tmp_path / "m2",
-        billing=billing_rows({"act_date": "2025-02-05"}, {"act_date": "2025-02-06"}, invoice="F2"),
+    extract = _in_cp1252(
+        make_extract(
+            tmp_path / "m2",
+            billing=billing_rows(
+                {"act_date": "2025-02-05"}, {"act_date": "2025-02-06"}, invoice="F2"
+            ),
+        )
     )
+    (tmp_path / PROFILE).write_text("name: cp1252\nformat:\n  encoding: cp1252\n")
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp), "CSI_SECRETS_DIR": str(tmp_path / "secrets")}
@@ -67,8 +83,14 @@ def _csi(env: dict[str, str], *args: str, fault: str | None = None) -> subproces
     )
 
 
+def _ingest(extract: Path, db: Path) -> list[str]:
+    """`csi ingest` arguments for the cp1252 extract of `setup`."""
+    return ["ingest", str(extract), "--db", str(db), "--profile", str(extract.parent / PROFILE)]
+
+
 def _staged_while_stopped(process: subprocess.Popen, temp: Path) -> Path:
-    """Wait for the fault point; return the staging folder, which holds a batch by then."""
+    """Wait for the fault point; return the staging folder, which holds the UTF-8 copy of
+    the file being read by then."""
     for line in process.stderr:
         if line.startswith("csi-fault-point"):
             break
@@ -76,7 +98,7 @@ def _staged_while_stopped(process: subprocess.Popen, temp: Path) -> Path:
         pytest.fail("the load never reached its fault point")
     (folder,) = temp.glob(f"{PREFIX}*")
     assert folder.name.startswith(f"{PREFIX}{process.pid}-")
-    assert [p.name for p in folder.iterdir()] == ["billing-0.parquet"]
+    assert [p.name for p in folder.iterdir()] == ["billing.utf8.csv"]
     return folder
 
 
@@ -84,14 +106,14 @@ def test_a_killed_load_s_folder_is_removed_at_the_next_start(setup):
     db, extract, env = setup
     temp = Path(env["TMPDIR"])
     before = _state(db)
-    process = _csi(env, "ingest", str(extract), "--db", str(db), fault="billing-batch")
+    process = _csi(env, *_ingest(extract, db), fault="billing-batch")
     folder = _staged_while_stopped(process, temp)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert folder.exists()  # a killed process cannot clean up…
     assert _state(db) == before
-    again = _csi(env, "ingest", str(extract), "--db", str(db))
+    again = _csi(env, *_ingest(extract, db))
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert "2 ajoutées" in out
@@ -104,7 +126,7 @@ def test_a_terminated_or_interrupted_load_removes_its_folder(setup, sig):
     db, extract, env = setup
     temp = Path(env["TMPDIR"])
     before = _state(db)
-    process = _csi(env, "ingest", str(extract), "--db", str(db), fault="billing-batch")
+    process = _csi(env, *_ingest(extract, db), fault="billing-batch")
     folder = _staged_while_stopped(process, temp)
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
@@ -117,7 +139,7 @@ def test_a_terminated_or_interrupted_load_removes_its_folder(setup, sig):
 def test_loaded_or_refused_no_folder_is_left(setup):
     db, extract, env = setup
     temp = Path(env["TMPDIR"])
-    done = _csi(env, "ingest", str(extract), "--db", str(db))
+    done = _csi(env, *_ingest(extract, db))
     assert done.wait(timeout=300) == 0
     refused = make_extract(
         extract.parent / "bad", billing=billing_rows({"act_date": "2025-02-05", "status": "?"})
