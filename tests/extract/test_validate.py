@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+import pytest
 
 from pipeline.core.canonical import TABLES
 from pipeline.extract.coerce import coerce
 from pipeline.extract.profiles import canonical_profile
 from pipeline.extract.readers import FILE, ROW
-from pipeline.extract.validate import duplicate_finding, validate_batch
+from pipeline.extract.validate import _all_hold, _batch_model, duplicate_finding, validate_batch
 
 COLUMNS = [c.name for c in TABLES["billing"]]
 GOOD = {
@@ -64,4 +65,49 @@ def test_a_batch_does_not_check_the_key_alone_the_loader_does():
     assert (finding.row, finding.rule) == (
         3,
         "ligne de facture répétée dans l'extrait (même FINESS, facture et n° de ligne)",
+    )
+
+
+BROKEN = [  # one rule of the billing model broken per case
+    {"invoice_id": ""},
+    {"invoice_id": None},
+    {"line_no": "0"},
+    {"line_no": "99999999999"},
+    {"centre_finess": "75000000"},
+    {"patient_id": ""},
+    {"act_date": "2999-01-01"},
+    {"act_date": None},
+    {"act_code": "AMI 2"},
+    {"coefficient": "-1"},
+    {"coefficient": "1.234"},
+    {"coefficient": "1e12"},
+    {"quantity": "0"},
+    {"amount_eur": "1e12"},
+    {"amount_eur": "2.345"},
+    {"status": "payé"},
+    {"status": None},
+]
+
+
+@pytest.mark.parametrize(
+    "broken", BROKEN, ids=lambda row: ",".join(f"{k}={v}" for k, v in row.items())
+)
+def test_the_one_query_pass_fails_wherever_pandera_finds_something(broken):
+    """`_all_hold` lets a batch skip pandera only when pandera would find nothing."""
+    model = _batch_model("billing")
+    clean = _typed({}, {"line_no": "2"})
+    assert _all_hold(clean, model)
+    typed = _typed({}, {"line_no": "2", **broken})
+    assert not _all_hold(typed, model)
+    assert validate_batch(typed, "billing", {}, {"factures.csv": 0}) != []
+
+
+def test_the_one_query_pass_checks_the_frame_rules_and_the_types():
+    episodes = _batch_model("episodes")
+    frame = pl.DataFrame(
+        {c: [None] for c in episodes.columns}, schema={c: pl.String for c in episodes.columns}
+    )
+    assert not _all_hold(frame, episodes)  # wrong types, missing values
+    assert not _all_hold(
+        _typed({}).with_columns(pl.col("quantity").cast(pl.Int32)), _batch_model("billing")
     )
