@@ -288,14 +288,16 @@ def pseudonymise(
     (a patient has many lines), so each NIR is checked and hashed once per extract.
     """
     keys = keyring or Keyring()
-    candidates = (
+    starting = (
         frame.lazy()
         .filter(pl.col(column).str.contains(r"^\s*[1-478]"))  # cheap: most ids stop here
         .select("centre_finess", column)
         .unique()
-        .filter(_compacted(column).str.contains(NIR_PATTERN.pattern))
         .collect()
     )
+    # Apart: in one query, polars would move this filter before `unique` and run the
+    # costly compaction on every row of the batch (16 ms of 20 per 256k rows).
+    candidates = starting.filter(_compacted(column).str.contains(NIR_PATTERN.pattern))
     if candidates.height == 0:
         return frame, []
     known = {} if cache is None else cache
