@@ -144,6 +144,23 @@ def test_a_nul_byte_past_the_first_64_kib_is_refused_with_its_row(tmp_path, load
     assert "billing.csv, ligne 1500 : fichier binaire ou corrompu : octet nul (NUL)" in out
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_nul_byte_chunks_after_the_first_still_names_its_row(tmp_path, monkeypatch, encoding):
+    """The scan reads the file in chunks; the row of a NUL counts the lines of all of them."""
+    from pipeline.extract import readers
+
+    monkeypatch.setattr(readers, "_SCAN_BYTES", 4096)  # ~35 chunks before the NUL
+    lines = [_line(n) for n in range(1, 2001)]
+    lines[1499] = lines[1499].replace("N1", "N\x001")
+    path = tmp_path / "billing.csv"
+    path.write_bytes(("\n".join([HEADER, *lines]) + "\n").encode(encoding))
+    with pytest.raises(InputError) as refused:
+        list(csv_batches(path, FileFormat(encoding=encoding), tmp_path))
+    assert [(f.row, f.rule.split(" :")[0]) for f in refused.value.findings] == [
+        (1500, "fichier binaire ou corrompu")
+    ]
+
+
 def test_short_and_long_rows_are_refused_each_with_its_row(tmp_path, loaded):
     lines = [_line(1), _line(2).rsplit(",", 2)[0], _line(3), _line(4) + ",extra"]
     text = "\n".join([HEADER, *lines]) + "\n"
