@@ -96,8 +96,9 @@ def _one_pass(frame: pl.DataFrame) -> pa.RecordBatchReader:
     batches (gigabytes). Streamed, the batch is read in place (no staged file to write
     and read back) and freed as soon as it is inserted; the stream can be read once.
     """
-    batches = frame.to_arrow().to_batches()
-    schema = frame.head(0).to_arrow().schema
+    table = frame.to_arrow()  # no copy: the frame's own buffers
+    schema, batches = table.schema, table.to_batches()
+    del table
 
     def drain() -> Iterator[pa.RecordBatch]:
         while batches:
