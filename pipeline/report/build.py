@@ -205,15 +205,12 @@ def coordination_fee(reader: Reader, finess: str, year: int) -> dict[str, Any]:
 
 
 def _counted_lines(reader: Reader, finess: str, year: int) -> int:
-    """Counted lines of the centre × year: `int_line_attribution` (stored) has one row per
-    counted line, where the view `int_counted_lines` would re-read the billing lines."""
+    """Counted lines of the centre × year, as the stored mart `billed_period` counts them
+    (one small row per scope, where counting `int_line_attribution` reads every line)."""
     rows = _scoped(
-        reader,
-        "select centre_finess, year, count(*) as lines from int_line_attribution group by all",
-        finess,
-        year,
+        reader, "select centre_finess, year, counted_lines from billed_period", finess, year
     )
-    return rows[0]["lines"] if rows else 0
+    return rows[0]["counted_lines"] if rows else 0
 
 
 def _sha256_file(name: str) -> str:

@@ -111,3 +111,16 @@ def test_the_one_query_pass_checks_the_frame_rules_and_the_types():
     assert not _all_hold(
         _typed({}).with_columns(pl.col("quantity").cast(pl.Int32)), _batch_model("billing")
     )
+
+
+def test_a_shortcut_that_cannot_run_leaves_the_batch_to_pandera(monkeypatch):
+    """A library internal the one-query pass trips on never lets a bad batch through."""
+    import pipeline.extract.validate as validate
+
+    def broken(*_args: object) -> bool:
+        raise KeyError("a check function without its polars implementation")
+
+    monkeypatch.setattr(validate, "_all_hold", broken)
+    bad = _typed({}, {"line_no": "2", "status": "payé"})
+    assert validate_batch(bad, "billing", {}, {"factures.csv": 0}) != []
+    assert validate_batch(_typed({}, {"line_no": "2"}), "billing", {}, {"factures.csv": 0}) == []
