@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+# pandera's polars implementations of its built-in checks, registered before any model is
+# built: a check keeps the implementations known when it was made, and
+# `pipeline.extract.validate` runs the models' checks outside pandera's entry point.
+import pandera.backends.polars.builtin_checks  # noqa: F401
 import pandera.polars as pa
 import polars as pl
 

@@ -166,6 +166,20 @@ def _epoch(text: str) -> int:
     return int(text)
 
 
+POLARS_CSV_CHUNK_BYTES = 1 << 20
+
+
+def prepare_polars_csv() -> None:
+    """Give polars' streaming CSV reader a 1 MiB read-ahead, unless the user set one.
+
+    polars reads a file ahead in chunks (`POLARS_CSV_CHUNK_SIZE`, an undocumented
+    variable of polars): its default held ~400 MB of a 10M-line export at once (peak RSS
+    of the bare read: 630 MB, 250 MB with 1 MiB), for no speed, since the batches are
+    made one at a time anyway. Called before a CSV file is read.
+    """
+    os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(POLARS_CSV_CHUNK_BYTES))
+
+
 def prepare_prefect(logging_level: str = "WARNING") -> None:
     """Give Prefect csi's defaults, unless the user set them: call before importing Prefect.
 

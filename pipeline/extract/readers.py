@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import polars as pl
 
 from pipeline.core.canonical import DEFAULTS, TABLES, Column, Kind
 from pipeline.core.errors import SENSITIVE_COLUMNS, Finding, InputError, plain_reason, unreadable
+from pipeline.core.settings import prepare_polars_csv
 from pipeline.extract.profiles import BOOLEAN_TARGETS, FileFormat, Profile, TableMapping
 
 # (first data row, frame of the file's own columns, columns the reader wrote clean itself)
@@ -47,12 +47,6 @@ MAX_RAGGED_ROWS = 20  # rows with a wrong field count reported per file
 MAX_QUOTED_BYTES = 64 << 20  # a quoted value longer than this is a quote left open
 
 csv.field_size_limit(MAX_QUOTED_BYTES)  # a long note is a value, not an `_csv.Error`
-
-# polars' streaming CSV reader reads a file ahead in chunks of this many bytes. Its
-# default held ~400 MB of a 10M-line export at once (peak RSS of the bare read: 630 MB,
-# 250 MB with 1 MiB), for no speed: the batches are made one at a time anyway. An
-# environment variable of polars (undocumented): a value set by the user is kept.
-os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(1 << 20))
 
 
 @dataclass(frozen=True)
@@ -409,6 +403,7 @@ def csv_batches(path: Path, fmt: FileFormat, workdir: Path | None = None) -> Raw
     (`pipeline.extract.staging`), removed when the generator ends however it ends, or
     by the next load if killed.
     """
+    prepare_polars_csv()
     if workdir is None and not _is_utf8(fmt.encoding):
         from pipeline.extract.staging import staging_folder
 
