@@ -56,6 +56,13 @@ SHADOWED = ("billing_lines", "episodes", "patients")
 # computed as early as its inputs allow; the view's own query runs once, for it.
 READ_FROM = {"int_counted_lines": "int_line_attribution"}
 STAMP_TABLE = "model_stamp"
+# A group's rows of each stored model are computed into a temporary copy, which the
+# models after it read, when reading them from the stored table would scan this many
+# times more rows than the group's billing lines (`_scattered`), as judged from the
+# committed row groups of `ZONE_MODEL`.
+SCATTERED = 2
+ZONE_MODEL = "int_line_attribution"
+GROUP_COPY = "_group"  # suffix of that temporary copy
 REFRESH_MEMORY = "512MB"  # DuckDB's budget while a load refreshes its scopes
 
 
@@ -240,15 +247,18 @@ def refresh(con: duckdb.DuckDBPyConnection) -> int:
     alone changed, where only `register_models` are recomputed.
     """
     scopes = scalar(con, "select count(*) from refresh_scopes")
+    _stored_zones(con, catalog(con))
     for lines in (True, False):
-        for group in _groups(con, lines):
-            _refresh_group(con, group, lines)
+        for group, group_lines in _groups(con, lines):
+            _refresh_group(con, group, group_lines, lines)
     con.execute("drop table if exists temp.main.refresh_scopes")
+    con.execute("drop table if exists temp.main.stored_zones")
     return scopes
 
 
-def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[list[str]]:
-    """The refreshed centres in groups of about `GROUP_LINES` lines of the refreshed years."""
+def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[tuple[list[str], int]]:
+    """The refreshed centres in groups of about `GROUP_LINES` lines of the refreshed
+    years, each with its number of those lines."""
     sizes = con.execute(
         "select s.centre_finess, coalesce(sum(n.lines), 0) "
         f"from (select * from refresh_scopes where lines = {lines}) s "
@@ -257,15 +267,19 @@ def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[list[str]]:
         "where centre_finess in (select centre_finess from refresh_scopes) group by all) n "
         "using (centre_finess, year) group by all order by 1"
     ).fetchall()
-    return pack_in_groups(sizes, GROUP_LINES)
+    lines_of = dict(sizes)
+    return [(g, sum(lines_of[c] for c in g)) for g in pack_in_groups(sizes, GROUP_LINES)]
 
 
 def _listed(values: Iterable[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str], lines: bool) -> None:
-    """Run the models over these centres' refreshed scopes and store their rows.
+def _refresh_group(
+    con: duckdb.DuckDBPyConnection, centres: list[str], group_lines: int, lines: bool
+) -> None:
+    """Run the models over these centres' refreshed scopes (`group_lines` billing lines)
+    and store their rows.
 
     With `lines` false (registers changed, nothing else), the models that read no
     register are read from their stored rows instead of recomputed.
@@ -288,24 +302,72 @@ def _refresh_group(con: duckdb.DuckDBPyConnection, centres: list[str], lines: bo
             f"create or replace temp table {table} as select * from {database}.main.{table} "
             f"where centre_finess in ({listed})"
         )
+    copied = _scattered(con, group_lines)
     try:
         for name in refresh_order():
             code = _model_code()[name]
             if name in VIEW_MODELS:
                 con.execute(f"create or replace temp view {name} as\n{code}")
                 continue
-            if name in recomputed:
-                _store(con, f"{database}.main.{name}", code)
-            # The models after it read the group's stored rows.
-            con.execute(
-                f"create or replace temp view {name} as select * from {database}.main.{name} "
-                f"semi join group_scopes using (centre_finess, year) "
-                f"where centre_finess in ({listed})"
+            rows = (  # the group's stored rows, which the models after it read
+                f"select * from {database}.main.{name} semi join group_scopes "
+                f"using (centre_finess, year) where centre_finess in ({listed})"
             )
+            if name in recomputed:
+                copy = f"{name}{GROUP_COPY}" if copied else None
+                _store(con, f"{database}.main.{name}", code, copy)
+                rows = f"select * from {copy}" if copy else rows
+            con.execute(f"create or replace temp view {name} as {rows}")
             for view in (v for v, provider in READ_FROM.items() if provider == name):
                 _read_from(con, view, name)
     finally:
         _drop_temporaries(con)
+
+
+def _stored_zones(con: duckdb.DuckDBPyConnection, database: str) -> None:
+    """The temporary table `stored_zones`: each committed row group of the stored line
+    attribution, as the range of FINESS numbers its zone map holds and its row count.
+
+    Read on a cursor of its own (the state committed before this transaction, which is
+    what a read of the table scans besides the transaction's own rows), so that a
+    DuckDB reporting its storage otherwise leaves the load's transaction intact: then no
+    zone is known, and every group reads the stored tables (the same rows, more slowly).
+    """
+    cursor = con.cursor()
+    try:
+        zones = cursor.execute(
+            "select stats.min::varchar as low, stats.max::varchar as high, count as lines "
+            f"from pragma_storage_info('{database}.main.{ZONE_MODEL}') "
+            "where column_name = 'centre_finess' and segment_type = 'VARCHAR'"
+        ).fetchall()
+    except duckdb.Error:
+        zones = []
+    finally:
+        cursor.close()
+    con.execute(
+        "create or replace temp table stored_zones (low varchar, high varchar, lines bigint)"
+    )
+    if zones:
+        con.executemany("insert into stored_zones values (?, ?, ?)", zones)
+
+
+def _scattered(con: duckdb.DuckDBPyConnection, group_lines: int) -> bool:
+    """Whether a read of the group's stored rows would scan `SCATTERED` times more rows.
+
+    Then the models after a stored model read its rows of the group from a temporary
+    copy rather than from its table. A group of centres with consecutive FINESS numbers
+    (a first load, a month of the same centres) has its rows in row groups of their
+    own, which DuckDB skips or reads by their zone maps; new centres loaded into a full
+    warehouse fall within the stored row groups' ranges, so every read of a stored model
+    would scan its whole table (a million new lines into ten: 3 s more than into an
+    empty warehouse). The line attribution's zones stand for every model's.
+    """
+    scanned = scalar(
+        con,
+        "select coalesce(sum(lines), 0) from stored_zones z where exists ("
+        "select 1 from group_scopes g where g.centre_finess between z.low and z.high)",
+    )
+    return bool(group_lines) and scanned > SCATTERED * group_lines
 
 
 def _read_from(con: duckdb.DuckDBPyConnection, view: str, provider: str) -> None:
@@ -329,20 +391,23 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, s
     return [(d[0], str(d[1])) for d in described]
 
 
-def _store(con: duckdb.DuckDBPyConnection, target: str, code: str) -> None:
-    """Replace the group's rows of a stored model by its query's, computed straight in.
+def _store(con: duckdb.DuckDBPyConnection, target: str, code: str, copy: str | None) -> None:
+    """Replace the group's rows of a stored model by its query's.
 
-    Straight into the stored table: a temporary copy first would write every row twice
-    (a million-line attribution costs about 0.4 s more in memory than it saves).
+    Computed straight into the stored table; or, given a `copy` name, into that
+    temporary table first, then copied in (`_scattered`). A copy always would write
+    every row twice: a million-line attribution costs about 0.4 s more than it saves
+    when the group's rows can be read back from the stored table.
     """
     con.execute(
         f"delete from {target} t using group_scopes s "
         "where t.centre_finess = s.centre_finess and t.year = s.year"
     )
-    con.execute(
-        f"insert into {target} select * from (\n{code}\n) semi join group_scopes "
-        "using (centre_finess, year)"
-    )
+    rows = f"select * from (\n{code}\n) semi join group_scopes using (centre_finess, year)"
+    if copy:
+        con.execute(f"create or replace temp table {copy} as {rows}")
+        rows = f"select * from {copy}"
+    con.execute(f"insert into {target} {rows}")
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
@@ -359,3 +424,5 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop view if exists temp.main.billing_lines")
     for table in (*SHADOWED[1:], *(f"{view}_once" for view in READ_FROM), "group_scopes"):
         con.execute(f"drop table if exists temp.main.{table}")
+    for name in stored_models():
+        con.execute(f"drop table if exists temp.main.{name}{GROUP_COPY}")

@@ -125,3 +125,95 @@ def test_a_refused_load_writes_no_phase_durations(tmp_path, monkeypatch):
     with pytest.raises(InputError):
         steps.ingest(make_extract(tmp_path / "bad", billing=bad), tmp_path / "w.duckdb")
     assert not log.exists()
+
+
+BETWEEN = "800000002"  # a FINESS between the two centres below (750000001, 930000003)
+OTHER = "930000003"
+
+
+def _centre_extract(directory: Path, finess: str, lines: int) -> Path:
+    """One patient of `finess`, chronic from January, with `lines` acts in 2025."""
+    return make_extract(
+        directory,
+        billing=billing_rows(
+            *(
+                {"centre_finess": finess, "patient_id": "P1", "act_date": f"2025-0{1 + i}-10"}
+                for i in range(lines)
+            ),
+            invoice=f"F{finess}",
+        ),
+        patients=patient_rows({"centre_finess": finess, "patient_id": "P1"}),
+        episodes=episode_rows(
+            {
+                "centre_finess": finess,
+                "episode_id": f"E{finess}",
+                "patient_id": "P1",
+                "start_date": "2025-01-05",
+            }
+        ),
+    )
+
+
+def _two_loads(tmp_path: Path, db: Path) -> None:
+    """Two centres, then a third whose FINESS falls between theirs."""
+    steps.ingest(
+        make_extract(
+            tmp_path / "ac",
+            billing=[
+                *billing_rows(
+                    *({"patient_id": "P1", "act_date": f"2025-0{1 + i}-10"} for i in range(4))
+                ),
+                *billing_rows(
+                    *(
+                        {
+                            "centre_finess": OTHER,
+                            "patient_id": "Q1",
+                            "act_date": f"2025-0{1 + i}-12",
+                        }
+                        for i in range(4)
+                    ),
+                    invoice="G1",
+                ),
+            ],
+            patients=patient_rows(
+                {"patient_id": "P1"}, {"centre_finess": OTHER, "patient_id": "Q1"}
+            ),
+            episodes=episode_rows(
+                {"episode_id": "E1", "patient_id": "P1", "start_date": "2025-01-05"},
+                {
+                    "centre_finess": OTHER,
+                    "episode_id": "E9",
+                    "patient_id": "Q1",
+                    "start_date": "2025-01-02",
+                },
+            ),
+        ),
+        db,
+    )
+    steps.ingest(_centre_extract(tmp_path / "b", BETWEEN, 1), db)
+
+
+def test_new_centres_among_stored_ones_are_refreshed_through_a_copy(tmp_path, monkeypatch):
+    """The stored row group of the first two centres spans the third's FINESS: its one
+    line would be read among 8, so the group's rows are read from a temporary copy."""
+    seen: list[bool] = []
+    judged = materialise._scattered
+
+    def spy(con: duckdb.DuckDBPyConnection, group_lines: int) -> bool:
+        seen.append(judged(con, group_lines))
+        return seen[-1]
+
+    monkeypatch.setattr(materialise, "_scattered", spy)
+    _two_loads(tmp_path, tmp_path / "w.duckdb")
+    assert seen == [False, True]  # the first load: nothing committed yet to read around
+
+
+def test_the_models_are_the_same_whether_or_not_a_group_is_copied(tmp_path, monkeypatch):
+    direct, copied = tmp_path / "direct.duckdb", tmp_path / "copied.duckdb"
+    monkeypatch.setattr(materialise, "SCATTERED", 10**9)  # never copied
+    _two_loads(tmp_path / "d", direct)
+    steps.ingest(SAMPLE_DIR, direct)
+    monkeypatch.setattr(materialise, "SCATTERED", -1)  # always copied
+    _two_loads(tmp_path / "c", copied)
+    steps.ingest(SAMPLE_DIR, copied)
+    assert _stored_rows(direct) == _stored_rows(copied)
