@@ -291,18 +291,18 @@ def _refresh_group(
         "create or replace temp table group_scopes as select centre_finess, year "
         f"from refresh_scopes where lines = {lines} and centre_finess in ({listed})"
     )
+    copied = _scattered(con, group_lines)
     con.execute(
         "create or replace temp view billing_lines as select b.* "
         f"from {database}.main.billing_lines b semi join group_scopes s "
         "on s.centre_finess = b.centre_finess and s.year = extract(year from b.act_date) "
-        f"where b.centre_finess in ({listed})"
+        f"where b.centre_finess in ({listed}){_first_load(con, database, listed) if copied else ''}"
     )
     for table in SHADOWED[1:]:
         con.execute(
             f"create or replace temp table {table} as select * from {database}.main.{table} "
             f"where centre_finess in ({listed})"
         )
-    copied = _scattered(con, group_lines)
     try:
         for name in refresh_order():
             code = _model_code()[name]
@@ -368,6 +368,17 @@ def _scattered(con: duckdb.DuckDBPyConnection, group_lines: int) -> bool:
         "select 1 from group_scopes g where g.centre_finess between z.low and z.high)",
     )
     return bool(group_lines) and scanned > SCATTERED * group_lines
+
+
+def _first_load(con: duckdb.DuckDBPyConnection, database: str, listed: str) -> str:
+    """A filter on the first load holding lines of these centres: their lines then lie
+    in the latest row groups, which the zone maps of `load_id` tell DuckDB to read alone
+    (new centres among stored ones: `_scattered`)."""
+    first = scalar(
+        con,
+        f"select min(load_id) from {database}.main.billing_lines where centre_finess in ({listed})",
+    )
+    return f" and b.load_id >= {int(first)}" if first is not None else ""
 
 
 def _read_from(con: duckdb.DuckDBPyConnection, view: str, provider: str) -> None:
