@@ -127,70 +127,30 @@ def test_a_refused_load_writes_no_phase_durations(tmp_path, monkeypatch):
     assert not log.exists()
 
 
-BETWEEN = "800000002"  # a FINESS between the two centres below (750000001, 930000003)
-OTHER = "930000003"
+FIRST, BETWEEN, OTHER = "750000001", "800000002", "930000003"
 
 
-def _centre_extract(directory: Path, finess: str, lines: int) -> Path:
+def _centre_rows(finess: str, lines: int) -> dict[str, list[dict]]:
     """One patient of `finess`, chronic from January, with `lines` acts in 2025."""
-    return make_extract(
-        directory,
-        billing=billing_rows(
-            *(
-                {"centre_finess": finess, "patient_id": "P1", "act_date": f"2025-0{1 + i}-10"}
-                for i in range(lines)
-            ),
+    person = {"centre_finess": finess, "patient_id": "P1"}
+    return {
+        "billing": billing_rows(
+            *({**person, "act_date": f"2025-0{1 + i}-10"} for i in range(lines)),
             invoice=f"F{finess}",
         ),
-        patients=patient_rows({"centre_finess": finess, "patient_id": "P1"}),
-        episodes=episode_rows(
-            {
-                "centre_finess": finess,
-                "episode_id": f"E{finess}",
-                "patient_id": "P1",
-                "start_date": "2025-01-05",
-            }
+        "patients": patient_rows(person),
+        "episodes": episode_rows(
+            {**person, "episode_id": f"E{finess}", "start_date": "2025-01-05"}
         ),
-    )
+    }
 
 
 def _two_loads(tmp_path: Path, db: Path) -> None:
-    """Two centres, then a third whose FINESS falls between theirs."""
-    steps.ingest(
-        make_extract(
-            tmp_path / "ac",
-            billing=[
-                *billing_rows(
-                    *({"patient_id": "P1", "act_date": f"2025-0{1 + i}-10"} for i in range(4))
-                ),
-                *billing_rows(
-                    *(
-                        {
-                            "centre_finess": OTHER,
-                            "patient_id": "Q1",
-                            "act_date": f"2025-0{1 + i}-12",
-                        }
-                        for i in range(4)
-                    ),
-                    invoice="G1",
-                ),
-            ],
-            patients=patient_rows(
-                {"patient_id": "P1"}, {"centre_finess": OTHER, "patient_id": "Q1"}
-            ),
-            episodes=episode_rows(
-                {"episode_id": "E1", "patient_id": "P1", "start_date": "2025-01-05"},
-                {
-                    "centre_finess": OTHER,
-                    "episode_id": "E9",
-                    "patient_id": "Q1",
-                    "start_date": "2025-01-02",
-                },
-            ),
-        ),
-        db,
-    )
-    steps.ingest(_centre_extract(tmp_path / "b", BETWEEN, 1), db)
+    """Two centres (4 lines each), then a third whose FINESS falls between theirs."""
+    first, second = _centre_rows(FIRST, 4), _centre_rows(OTHER, 4)
+    both = {table: first[table] + second[table] for table in first}
+    steps.ingest(make_extract(tmp_path / "ac", **both), db)
+    steps.ingest(make_extract(tmp_path / "b", **_centre_rows(BETWEEN, 1)), db)
 
 
 def test_new_centres_among_stored_ones_are_refreshed_through_a_copy(tmp_path, monkeypatch):
