@@ -337,8 +337,9 @@ def _stored_zones(con: duckdb.DuckDBPyConnection, database: str) -> None:
     try:
         zones = cursor.execute(
             "select stats.min::varchar as low, stats.max::varchar as high, count as lines "
-            f"from pragma_storage_info('{database}.main.{ZONE_MODEL}') "
-            "where column_name = 'centre_finess' and segment_type = 'VARCHAR'"
+            "from pragma_storage_info(?) "
+            "where column_name = 'centre_finess' and segment_type = 'VARCHAR'",
+            [f"{database}.main.{ZONE_MODEL}"],
         ).fetchall()
     except duckdb.Error:
         zones = []

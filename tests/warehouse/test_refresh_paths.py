@@ -164,7 +164,8 @@ def test_new_centres_among_stored_ones_are_refreshed_through_a_copy(tmp_path, mo
         return seen[-1]
 
     monkeypatch.setattr(materialise, "_scattered", spy)
-    _two_loads(tmp_path, tmp_path / "w.duckdb")
+    # A file name SQL must quote: the zone maps are read all the same.
+    _two_loads(tmp_path, tmp_path / 'copie d\'entrepôt "2025".duckdb')
     assert seen == [False, True]  # the first load: nothing committed yet to read around
 
 
