@@ -249,12 +249,11 @@ def refresh(con: duckdb.DuckDBPyConnection) -> int:
     alone changed, where only `register_models` are recomputed.
     """
     scopes = scalar(con, "select count(*) from refresh_scopes")
-    _stored_zones(con, catalog(con))
+    zones = _stored_zones(con, catalog(con))
     for lines in (True, False):
         for group, group_lines in _groups(con, lines):
-            _refresh_group(con, group, group_lines, lines)
+            _refresh_group(con, group, _scattered(zones, group, group_lines), lines)
     con.execute("drop table if exists temp.main.refresh_scopes")
-    con.execute("drop table if exists temp.main.stored_zones")
     return scopes
 
 
@@ -278,10 +277,10 @@ def _listed(values: Iterable[str]) -> str:
 
 
 def _refresh_group(
-    con: duckdb.DuckDBPyConnection, centres: list[str], group_lines: int, lines: bool
+    con: duckdb.DuckDBPyConnection, centres: list[str], copied: bool, lines: bool
 ) -> None:
-    """Run the models over these centres' refreshed scopes (`group_lines` billing lines)
-    and store their rows.
+    """Run the models over these centres' refreshed scopes and store their rows;
+    `copied`: through temporary copies (`_scattered`).
 
     With `lines` false (registers changed, nothing else), the models that read no
     register are read from their stored rows instead of recomputed.
@@ -293,7 +292,6 @@ def _refresh_group(
         "create or replace temp table group_scopes as select centre_finess, year "
         f"from refresh_scopes where lines = {lines} and centre_finess in ({listed})"
     )
-    copied = _scattered(con, group_lines)
     con.execute(
         "create or replace temp view billing_lines as select b.* "
         f"from {database}.main.billing_lines b semi join group_scopes s "
@@ -326,9 +324,12 @@ def _refresh_group(
         _drop_temporaries(con)
 
 
-def _stored_zones(con: duckdb.DuckDBPyConnection, database: str) -> None:
-    """The temporary table `stored_zones`: each committed row group of the stored line
-    attribution, as the range of FINESS numbers its zone map holds and its row count.
+Zone = tuple[str, str, int]  # a row group's lowest and highest FINESS, its rows
+
+
+def _stored_zones(con: duckdb.DuckDBPyConnection, database: str) -> list[Zone]:
+    """Each committed row group of the stored line attribution, as the range of FINESS
+    numbers its zone map holds and its row count.
 
     Read on a cursor of its own (the state committed before this transaction, which is
     what a read of the table scans besides the transaction's own rows), so that a
@@ -337,25 +338,21 @@ def _stored_zones(con: duckdb.DuckDBPyConnection, database: str) -> None:
     """
     cursor = con.cursor()
     try:
-        zones = cursor.execute(
-            "select stats.min::varchar as low, stats.max::varchar as high, count as lines "
-            "from pragma_storage_info(?) "
-            "where column_name = 'centre_finess' and segment_type = 'VARCHAR'",
+        return cursor.execute(
+            "select stats.min::varchar, stats.max::varchar, count from pragma_storage_info(?) "
+            "where column_name = 'centre_finess' and segment_type = 'VARCHAR' "
+            "and stats.min is not null",
             [f"{database}.main.{ZONE_MODEL}"],
         ).fetchall()
     except duckdb.Error:
-        zones = []
+        return []
     finally:
         cursor.close()
-    con.execute(
-        "create or replace temp table stored_zones (low varchar, high varchar, lines bigint)"
-    )
-    if zones:
-        con.executemany("insert into stored_zones values (?, ?, ?)", zones)
 
 
-def _scattered(con: duckdb.DuckDBPyConnection, group_lines: int) -> bool:
-    """Whether a read of the group's stored rows would scan `SCATTERED` times more rows.
+def _scattered(zones: list[Zone], centres: list[str], group_lines: int) -> bool:
+    """Whether a read of the group's stored rows would scan `SCATTERED` times more rows
+    than its `group_lines` billing lines.
 
     Then the models after a stored model read its rows of the group from a temporary
     copy rather than from its table. A group of centres with consecutive FINESS numbers
@@ -365,11 +362,7 @@ def _scattered(con: duckdb.DuckDBPyConnection, group_lines: int) -> bool:
     would scan its whole table (a million new lines into ten: 3 s more than into an
     empty warehouse). The line attribution's zones stand for every model's.
     """
-    scanned = scalar(
-        con,
-        "select coalesce(sum(lines), 0) from stored_zones z where exists ("
-        "select 1 from group_scopes g where g.centre_finess between z.low and z.high)",
-    )
+    scanned = sum(rows for low, high, rows in zones if any(low <= c <= high for c in centres))
     return bool(group_lines) and scanned > SCATTERED * group_lines
 
 

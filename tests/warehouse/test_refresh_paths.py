@@ -159,8 +159,8 @@ def test_new_centres_among_stored_ones_are_refreshed_through_a_copy(tmp_path, mo
     seen: list[bool] = []
     judged = materialise._scattered
 
-    def spy(con: duckdb.DuckDBPyConnection, group_lines: int) -> bool:
-        seen.append(judged(con, group_lines))
+    def spy(zones: list[materialise.Zone], centres: list[str], group_lines: int) -> bool:
+        seen.append(judged(zones, centres, group_lines))
         return seen[-1]
 
     monkeypatch.setattr(materialise, "_scattered", spy)
