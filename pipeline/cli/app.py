@@ -855,6 +855,9 @@ def register_check(
 
 def main(hooks: Hooks | None = None) -> None:
     """`csi`; `hooks`: the test harness's seams (`tests/faulty_csi.py`), none in the product."""
+    from pipeline.core.settings import share_cores
+
+    share_cores()
     try:
         app(obj=hooks)
     except KeyboardInterrupt:

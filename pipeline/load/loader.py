@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,10 +27,11 @@ from pipeline.core.errors import Finding, InputError
 from pipeline.core.settings import NO_HOOKS, Hooks, Settings
 from pipeline.extract.folder import Extract
 from pipeline.extract.pseudonym import Keyring, StoredKey
-from pipeline.extract.readers import FILE, ROW
 from pipeline.extract.staging import remove_stale, staging_folder
 from pipeline.extract.validate import MAX_FINDINGS
-from pipeline.warehouse.database import first_row, scalar
+from pipeline.load.batches import Lookahead, checked_batches, run_stream
+from pipeline.load.matches import StoredKeys
+from pipeline.warehouse.database import column_types, first_row, scalar
 from pipeline.warehouse.materialise import refresh_load
 from pipeline.warehouse.schema import initialise
 
@@ -52,16 +51,8 @@ class LoadSummary:
     registers: tuple[tuple[str, int, str], ...] = ()
 
 
-def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns where table_name = ?",
-        [table],
-    ).fetchall()
-    return dict(rows)
-
-
 def _typed_columns(con: duckdb.DuckDBPyConnection, table: str, cast: str = "cast") -> str:
-    types = _column_types(con, WAREHOUSE_TABLES[table])
+    types = column_types(con, WAREHOUSE_TABLES[table])
     return ", ".join(f"{cast}({c.name} as {types[c.name]}) as {c.name}" for c in TABLES[table])
 
 
@@ -81,11 +72,6 @@ def _same_content(table: str) -> str:
     return " and ".join(
         f"t.{c.name} is not distinct from s.{c.name}" for c in TABLES[table] if c.name not in keys
     )
-
-
-def _staged_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    """A checked batch as the loader reads it: the origin columns renamed."""
-    return frame.rename({FILE: "source_file", ROW: "source_row"})
 
 
 def _one_pass(frame: pl.DataFrame) -> pa.RecordBatchReader:
@@ -323,52 +309,6 @@ def _record_files(con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int
         )
 
 
-def _stored_key_hashes(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> None:
-    """The temporary table `stored_hashes_<table>`: the 64-bit hash of every stored key.
-
-    Why: `_has_matches` runs for every batch. Joining a batch on the stored keys
-    themselves re-reads the key columns of every stored row each time (about 1.8 s a
-    batch once 10M lines are stored, most of a monthly load); one column of hashes, read
-    once here, is probed in a fraction of that. Equal keys have equal hashes: a batch
-    sharing no hash with the warehouse shares no key; a shared hash is checked on the keys.
-    """
-    con.execute(
-        f"create or replace temp table stored_hashes_{table} as "
-        f"select hash({', '.join(KEYS[table])}) as key_hash "
-        f"from {WAREHOUSE_TABLES[table]} where load_id <> {load_id}"
-    )
-
-
-def _has_matches(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> bool:
-    """Whether a row of `staged_frame` has its key among the rows stored before this load.
-
-    The hashes first (`_stored_key_hashes`), the keys only when a hash is shared.
-    """
-    typed = [f"cast({k} as {t})" for k, t in _key_types(con, table).items()]
-    shared = scalar(
-        con,
-        f"select count(*) from stored_hashes_{table} t semi join "
-        f"(select hash({', '.join(typed)}) as key_hash from staged_frame) s using (key_hash)",
-    )
-    if not shared:
-        return False
-    on = " and ".join(f"t.{k} = s.{k}" for k in KEYS[table])
-    keys = ", ".join(f"cast({k} as {t}) as {k}" for k, t in _key_types(con, table).items())
-    return bool(
-        scalar(
-            con,
-            f"select count(*) from {WAREHOUSE_TABLES[table]} t "
-            f"semi join (select {keys} from staged_frame) s on {on} "
-            f"where t.load_id <> {load_id}",
-        )
-    )
-
-
-def _key_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    types = _column_types(con, WAREHOUSE_TABLES[table])
-    return {k: types[k] for k in KEYS[table]}
-
-
 def _append(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> int:
     """Insert `staged_frame` as new rows: typed and written in one pass."""
     return scalar(
@@ -378,64 +318,32 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> int:
     )
 
 
-def _load_batch(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, load_id: int, stored: bool
+def _upsert_batch(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, load_id: int
 ) -> tuple[int, int, int]:
-    """Write one checked batch: straight in when none of its keys is stored yet.
-
-    `stored` says the table held rows before this load; only then can a key match (and
-    the batch is read more than once).
-    """
-    with _staged(con, frame, once=not stored):
-        if not (stored and _has_matches(con, table, load_id)):
-            return _append(con, table, load_id), 0, 0
+    """Write a batch sharing a key with the stored rows: insert, replace or leave alone."""
+    with _staged(con, frame, once=False):
         _stage_staged(con, table)
     return _upsert(con, table, load_id)
 
 
-_END = object()
+def _append_run(
+    con: duckdb.DuckDBPyConnection, table: str, load_id: int, batches: Lookahead, extract: Extract
+) -> int:
+    """Append the head batch and the plain ones after it in one statement (`run_stream`).
 
-
-def _checked_batches(extract: Extract, table: str, folder: Path) -> Iterator[pl.DataFrame]:
-    """The table's checked batches, produced one batch ahead (`folder`: the staging
-    folder, for the UTF-8 copy of a file in another encoding).
-
-    A thread reads, types and checks the next batch (polars) while the caller loads
-    the current one (DuckDB): both engines release the GIL, so the two cores stay busy.
-    At most one finished batch waits, so memory holds three batches at most.
+    The run ends before a batch that shares a key with the stored rows, or once the
+    extract is refused (then only keys are kept).
     """
-    ready: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def offer(item: object) -> None:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def produce() -> None:
-        try:
-            for batch in extract.batches(table, workdir=folder):
-                if stop.is_set():
-                    return
-                offer(_staged_columns(batch))
-            offer(_END)
-        except BaseException as exc:  # handed to the caller, who raises it
-            offer(exc)
-
-    producer = threading.Thread(target=produce, name=f"csi-read-{table}", daemon=True)
-    producer.start()
+    stream, end = run_stream(batches, lambda batch: batch.matched or extract.refused)
+    con.register("staged_frame", stream)
     try:
-        while (item := ready.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            del item  # the next batch is being made: hold one batch here, not two
+        inserted = _append(con, table, load_id)
     finally:
-        stop.set()
-        producer.join()
+        con.unregister("staged_frame")
+    if end.error is not None:
+        raise end.error
+    return inserted
 
 
 def _load_table(
@@ -445,27 +353,35 @@ def _load_table(
     load_id: int,
     hooks: Hooks = NO_HOOKS,
 ) -> tuple[int, int, int]:
-    """Stream one table into the warehouse batch by batch; its duplicates go to the extract.
+    """Stream one table into the warehouse; its duplicates go to the extract.
 
-    Once anything is wrong with the extract, batches are still read and checked (every
-    problem is reported in one pass) but only their keys are kept, for the duplicates.
+    Runs of batches that only add rows are appended one statement per run; a batch
+    sharing a key with the stored rows takes the replay path. Once anything is wrong
+    with the extract, batches are still read and checked (every problem is reported in
+    one pass) but only their keys are kept, for the duplicates.
     """
     totals = [0, 0, 0]
     _key_tables(con, table, fresh=True)
     stored = bool(scalar(con, f"select count(*) from {WAREHOUSE_TABLES[table]}"))
-    if stored:
-        _stored_key_hashes(con, table, load_id)
-    with staging_folder() as folder:
-        for frame in _checked_batches(extract, table, folder):
+    with (
+        StoredKeys(con, table) if stored else nullcontext() as matches,
+        staging_folder() as folder,
+        closing(checked_batches(extract, table, folder, matches)) as checked,
+    ):
+        batches = Lookahead(checked)
+        while (head := batches.head) is not None:
             if extract.refused:
-                with _staged(con, frame, once=True):
+                del head
+                with _staged(con, batches.take().frame, once=True):
                     _stage_keys(con, table)
-                continue
-            for i, n in enumerate(_load_batch(con, table, frame, load_id, stored)):
-                totals[i] += n
-            del frame
-            hooks.fault_point(f"{table}-batch")  # a batch inserted, the next one being read
-    con.execute(f"drop table if exists temp.main.stored_hashes_{table}")
+            elif head.matched:
+                del head
+                for i, n in enumerate(_upsert_batch(con, table, batches.take().frame, load_id)):
+                    totals[i] += n
+            else:
+                del head
+                totals[0] += _append_run(con, table, load_id, batches, extract)
+            hooks.fault_point(f"{table}-batch")  # batches inserted, the next one being read
     extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
     return totals[0], totals[1], totals[2]
 

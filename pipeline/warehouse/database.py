@@ -84,3 +84,13 @@ def pack_in_groups(sized: Iterable[tuple[str, int]], limit: int) -> list[list[st
         groups[-1].append(key)
         size += count
     return [g for g in groups if g]
+
+
+def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Each column of the warehouse table `table` with its SQL type, in table order."""
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns where table_name = ? "
+        "order by ordinal_position",
+        [table],
+    ).fetchall()
+    return dict(rows)
