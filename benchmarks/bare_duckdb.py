@@ -8,7 +8,8 @@ the pipeline's counting rules (billed lines, NGAP family at the act date, line a
 to the episode it names, else to the covering episode that started last).
 
 `python benchmarks/bare_duckdb.py EXTRACT_DIR DB` prints one JSON line: load and
-aggregate seconds, and the figures the benchmark compares with `csi report`.
+aggregate seconds, and the figures the benchmark compares with `csi report`; with
+`--load-only` after DB, the load's seconds only.
 """
 
 from __future__ import annotations
@@ -145,6 +146,9 @@ def main(argv: list[str]) -> None:
     lines = load(con, directory)
     con.close()
     loaded = time.perf_counter()
+    if argv[2:] == ["--load-only"]:
+        print(json.dumps({"load_s": loaded - started, "billing_lines": lines}))
+        return
     con = duckdb.connect(str(db))
     results = aggregates(con)
     con.close()
