@@ -853,16 +853,38 @@ def register_check(
     console.print(register_summary(register), markup=False, soft_wrap=True)
 
 
+INTERRUPTED = 130  # the exit code of a process stopped by Ctrl-C, as shells report it
+
+
 def main(hooks: Hooks | None = None) -> None:
-    """`csi`; `hooks`: the test harness's seams (`tests/faulty_csi.py`), none in the product."""
+    """`csi`; `hooks`: the test harness's seams (`tests/faulty_csi.py`), none in the product.
+
+    Every interruption ends the same way, in French, with code 130: a Ctrl-C or a SIGTERM
+    met in Python (typer turns it into a silent exit 130) or in the middle of a DuckDB
+    statement (DuckDB raises its own « Query interrupted »).
+    """
     from pipeline.core.settings import share_cores
 
     share_cores()
     try:
         app(obj=hooks)
     except KeyboardInterrupt:
-        _console(stderr=True).print("Interrompu : l'entrepôt est resté dans son état précédent.")
-        sys.exit(130)
+        _stop_interrupted()
+    except SystemExit as done:
+        if done.code == INTERRUPTED:
+            _stop_interrupted()
+        raise
+    except RuntimeError as error:
+        from pipeline.warehouse.database import interrupted
+
+        if not interrupted(error):
+            raise
+        _stop_interrupted()
+
+
+def _stop_interrupted() -> NoReturn:
+    _console(stderr=True).print("Interrompu : l'entrepôt est resté dans son état précédent.")
+    sys.exit(INTERRUPTED)
 
 
 if __name__ == "__main__":

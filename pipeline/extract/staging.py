@@ -79,7 +79,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 
 @contextmanager
-def _signals_interrupt() -> Iterator[None]:
+def signals_interrupt() -> Iterator[None]:
     """SIGTERM/SIGHUP raise `KeyboardInterrupt` meanwhile, so that `finally` blocks run
     (the transaction rolls back, the folder goes); only from the main thread, and only
     where nobody else handles these signals."""
@@ -102,7 +102,7 @@ def _signals_interrupt() -> Iterator[None]:
 def staging_folder(root: Path | None = None) -> Iterator[Path]:
     """A new, private staging folder for one load, removed whatever way the load ends."""
     with (
-        _signals_interrupt(),
+        signals_interrupt(),
         tempfile.TemporaryDirectory(
             prefix=f"{PREFIX}{os.getpid()}-", dir=root or staging_root()
         ) as folder,

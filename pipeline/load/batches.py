@@ -31,7 +31,12 @@ class CheckedBatch:
     matched: bool = False
 
 
-Matcher = Callable[[pl.DataFrame], bool]  # whether a batch shares a key with the stored rows
+Matcher = Callable[[pl.DataFrame], bool]
+
+# Batches per statement at most (2M rows). Enough for DuckDB to write on every core, few
+# enough that a Ctrl-C or a SIGTERM is honoured within seconds: DuckDB runs a statement
+# reading a stream without looking at Python's signals, which are handled in between.
+RUN_BATCHES = 8  # whether a batch shares a key with the stored rows
 
 
 def _staged_columns(frame: pl.DataFrame) -> pl.DataFrame:
@@ -124,15 +129,17 @@ class RunEnd:
 
 
 def run_stream(
-    batches: Lookahead, ends: Callable[[CheckedBatch], bool]
+    batches: Lookahead, ends: Callable[[CheckedBatch], bool], limit: int | None = None
 ) -> tuple[pa.RecordBatchReader, RunEnd]:
     """The head batch and those after it, up to one for which `ends` is true, as one stream.
 
     A batch whose Arrow schema differs from the first's (another file's types) ends the
-    run too. Each batch is let go of once DuckDB has read it, and the next one fetched
-    only then. An exception raised while fetching it ends the stream and is kept in
-    `RunEnd.error` for the caller to raise after the statement: raised inside the
-    stream, DuckDB would turn it into an error of its own, and a refusal into a traceback.
+    run too, and the run stops after `limit` batches (`RUN_BATCHES` by default). Each
+    batch is let go of once DuckDB has read it, and the next one fetched only then. An
+    exception raised while the stream runs (fetching the next batch, or a Ctrl-C landing
+    in this Python code) ends it and is kept in `RunEnd.error` for the caller to raise
+    after the statement: raised inside the stream, DuckDB would turn it into an error of
+    its own, and a refusal or an interruption into a traceback.
     """
     end = RunEnd()
     first = batches.take().frame.to_arrow()
@@ -140,15 +147,11 @@ def run_stream(
     pending = first.to_batches()
     del first
 
-    def stream() -> Iterator[pa.RecordBatch]:
-        while True:
+    def following() -> Iterator[pa.RecordBatch]:
+        for _ in range((limit or RUN_BATCHES) - 1):
             while pending:
                 yield pending.pop(0)
-            try:
-                head = batches.head
-            except BaseException as exc:  # raised by the caller, see above
-                end.error = exc
-                return
+            head = batches.head
             if head is None or ends(head):
                 return
             table = head.frame.to_arrow()
@@ -158,5 +161,15 @@ def run_stream(
             batches.take()
             pending.extend(table.to_batches())
             del table
+        while pending:
+            yield pending.pop(0)
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from following()
+        except GeneratorExit:  # DuckDB let go of the stream: nothing to report
+            raise
+        except BaseException as exc:  # raised by the caller, see above
+            end.error = exc
 
     return pa.RecordBatchReader.from_batches(schema, stream()), end

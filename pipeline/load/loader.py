@@ -27,11 +27,11 @@ from pipeline.core.errors import Finding, InputError
 from pipeline.core.settings import NO_HOOKS, Hooks, Settings
 from pipeline.extract.folder import Extract
 from pipeline.extract.pseudonym import Keyring, StoredKey
-from pipeline.extract.staging import remove_stale, staging_folder
+from pipeline.extract.staging import remove_stale, signals_interrupt, staging_folder
 from pipeline.extract.validate import MAX_FINDINGS
 from pipeline.load.batches import Lookahead, checked_batches, run_stream
 from pipeline.load.matches import StoredKeys
-from pipeline.warehouse.database import column_types, first_row, scalar
+from pipeline.warehouse.database import column_types, first_row, scalar, tidying
 from pipeline.warehouse.materialise import refresh_load
 from pipeline.warehouse.schema import initialise
 
@@ -102,17 +102,20 @@ def _staged(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, once: bool) -> 
         try:
             yield
         finally:
-            con.unregister("staged_frame")
+            with tidying():
+                con.unregister("staged_frame")
         return
     con.register("staged_stream", _one_pass(frame))
     try:
         con.execute("create or replace temp table staged_frame as select * from staged_stream")
     finally:
-        con.unregister("staged_stream")
+        with tidying():
+            con.unregister("staged_stream")
     try:
         yield
     finally:
-        con.execute("drop table if exists temp.main.staged_frame")
+        with tidying():
+            con.execute("drop table if exists temp.main.staged_frame")
 
 
 def _stage_staged(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -340,7 +343,8 @@ def _append_run(
     try:
         inserted = _append(con, table, load_id)
     finally:
-        con.unregister("staged_frame")
+        with tidying():
+            con.unregister("staged_frame")
     if end.error is not None:
         raise end.error
     return inserted
@@ -459,74 +463,105 @@ def _log_phases(
         log.write(json.dumps(phases) + "\n")
 
 
+def _write_tables(
+    con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int, hooks: Hooks
+) -> list[int]:
+    """Every table of the extract, then its registers: (inserted, replaced, unchanged)."""
+    totals = [0, 0, 0]
+    for table in extract.present:
+        for i, n in enumerate(_load_table(con, extract, table, load_id, hooks)):
+            totals[i] += n
+        hooks.fault_point(table)  # the table written, the transaction open
+    if extract.refused:
+        findings = extract.all_findings()
+        raise InputError(f"Extraction refusée : {len(findings)} problème(s) à corriger", findings)
+    return totals
+
+
+def _write_registers(
+    con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int
+) -> list[tuple[str, int, str]]:
+    """Store each register that changed; (FINESS, year, file) of those stored."""
+    from pipeline.warehouse.register_tables import write_register
+
+    registers: list[tuple[str, int, str]] = []
+    for name, register in extract.registers:
+        if _record_register_version(con, register, name, load_id):
+            write_register(con, register, name, load_id)
+            registers.append((register.finess, register.year, name))
+    return registers
+
+
+def _record_load(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    load_id: int,
+    started: dt.datetime,
+    totals: list[int],
+    registers: list[tuple[str, int, str]],
+) -> None:
+    """The load's row in `loads`, its files and scopes, the keys' fingerprints."""
+    con.execute(
+        "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            started,
+            dt.datetime.now(),
+            str(extract.directory),
+            extract.profile,
+            __version__,
+            "loaded" if totals[0] or totals[1] or registers else "unchanged",
+            sum(extract.rows.values()),
+            *totals,
+        ],
+    )
+    _record_files(con, extract, load_id)
+    _record_fingerprints(con, extract.keyring, load_id)
+
+
 def load_extract(
     con: duckdb.DuckDBPyConnection, extract: Extract, settings: Settings
 ) -> LoadSummary:
     """Validate and write the extract in one transaction; on any failure nothing changes.
 
     Rows are checked and written batch by batch inside the transaction; a problem
-    anywhere (a row, a duplicate, a register, a birth date) rolls everything back.
-    `settings` gives DuckDB's memory budget (it spills beyond it), the folder of the
-    centres' keys and the test harness's fault points (`Hooks`, no-ops in the product).
+    anywhere (a row, a duplicate, a register, a birth date) rolls everything back, as
+    does a Ctrl-C, a SIGTERM or a SIGHUP (`signals_interrupt`). `settings` gives DuckDB's
+    memory budget (it spills beyond it), the folder of the centres' keys and the test
+    harness's fault points (`Hooks`, no-ops in the product).
     """
-    from pipeline.warehouse.register_tables import write_register
-
     con.execute(f"set memory_limit = '{settings.memory_limit}'")
     remove_stale()
     initialise(con)
     keys = con.cursor()
     extract.keyring = Keyring(stored=_stored_keys(keys), secrets_dir=settings.secrets_dir)
-    started = dt.datetime.now()
-    clock = time.perf_counter()
-    con.execute("begin transaction")
-    try:
-        load_id = _next_load_id(con)
-        totals = [0, 0, 0]
-        for table in extract.present:
-            for i, n in enumerate(_load_table(con, extract, table, load_id, settings.hooks)):
-                totals[i] += n
-            settings.hooks.fault_point(table)  # the table written, the transaction open
-        if extract.refused:
-            findings = extract.all_findings()
-            raise InputError(
-                f"Extraction refusée : {len(findings)} problème(s) à corriger", findings
-            )
-        registers: list[tuple[str, int, str]] = []
-        for name, register in extract.registers:
-            if _record_register_version(con, register, name, load_id):
-                write_register(con, register, name, load_id)
-                registers.append((register.finess, register.year, name))
-        problems = _cross_table_findings(con, load_id)
-        if problems:
-            raise InputError("Extraction refusée : dates incohérentes", problems)
-        rows_read = sum(extract.rows.values())
-        con.execute(
-            "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id,
-                started,
-                dt.datetime.now(),
-                str(extract.directory),
-                extract.profile,
-                __version__,
-                "loaded" if totals[0] or totals[1] or registers else "unchanged",
-                rows_read,
-                *totals,
-            ],
-        )
-        _record_files(con, extract, load_id)
-        _record_fingerprints(con, extract.keyring, load_id)
-        loaded, ingest_peak = time.perf_counter(), _peak_rss_mib()
-        refresh_load(con, load_id)  # the stored models of the scopes this load touched
-        refreshed = time.perf_counter()
-        con.execute("commit")
-        _log_phases(settings.phase_log, clock, loaded, refreshed, time.perf_counter(), ingest_peak)
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        keys.close()
+    started, clock = dt.datetime.now(), time.perf_counter()
+    with signals_interrupt():
+        con.execute("begin transaction")
+        try:
+            load_id = _next_load_id(con)
+            totals = _write_tables(con, extract, load_id, settings.hooks)
+            registers = _write_registers(con, extract, load_id)
+            problems = _cross_table_findings(con, load_id)
+            if problems:
+                raise InputError("Extraction refusée : dates incohérentes", problems)
+            _record_load(con, extract, load_id, started, totals, registers)
+            loaded, ingest_peak = time.perf_counter(), _peak_rss_mib()
+            refresh_load(con, load_id)  # the stored models of the scopes this load touched
+            refreshed = time.perf_counter()
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        finally:
+            keys.close()
+    _log_phases(settings.phase_log, clock, loaded, refreshed, time.perf_counter(), ingest_peak)
     inserted, replaced, unchanged = totals
     return LoadSummary(
-        load_id, rows_read, inserted, replaced, unchanged, registers=tuple(sorted(registers))
+        load_id,
+        sum(extract.rows.values()),
+        inserted,
+        replaced,
+        unchanged,
+        registers=tuple(sorted(registers)),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,26 @@ def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
         [table],
     ).fetchall()
     return dict(rows)
+
+
+def tidying() -> AbstractContextManager[None]:
+    """Around the tidying statements of a `finally` block (drop a temporary table, unregister
+    a frame, restore a setting): skipped once an error has aborted the transaction.
+
+    DuckDB then refuses every statement but a rollback: raising « transaction is aborted »
+    there would hide the error that aborted it (an interruption, a refused cast). The
+    rollback that follows, or the closed connection, does the tidying instead.
+    """
+    return suppress(duckdb.TransactionException)
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether `error` is DuckDB stopping a statement because the user interrupted it.
+
+    DuckDB checks Python's signals while it runs: a Ctrl-C, or a SIGTERM turned into an
+    interruption, ends the statement with a plain `RuntimeError("Query interrupted")`
+    instead of the `KeyboardInterrupt` the signal raised.
+    """
+    return isinstance(error, duckdb.InterruptException) or (
+        type(error) is RuntimeError and str(error) == "Query interrupted"
+    )

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from pipeline.warehouse.database import catalog, pack_in_groups, scalar
+from pipeline.warehouse.database import catalog, pack_in_groups, scalar, tidying
 from pipeline.warehouse.models import graph, model_order, model_stamp, register_readers
 
 # Billing lines refreshed at once. Each group re-reads the canonical lines of its centres
@@ -239,7 +239,8 @@ def refresh_load(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
     try:
         return refresh(con)
     finally:
-        con.execute(f"set memory_limit = '{limit}'")
+        with tidying():
+            con.execute(f"set memory_limit = '{limit}'")
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> int:
@@ -321,7 +322,8 @@ def _refresh_group(
             for view in (v for v, provider in READ_FROM.items() if provider == name):
                 _read_from(con, view, name)
     finally:
-        _drop_temporaries(con)
+        with tidying():
+            _drop_temporaries(con)
 
 
 Zone = tuple[str, str, int]  # a row group's lowest and highest FINESS, its rows

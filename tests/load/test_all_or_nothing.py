@@ -27,7 +27,8 @@ def _state(db: Path) -> dict[str, list]:
 
 def _csi(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """`csi` in a child process; `CSI_FAULT_AFTER` in `env`: the test entry that stops there."""
-    entry = "tests.faulty_csi" if "CSI_FAULT_AFTER" in (env or {}) else "pipeline.cli.app"
+    faults = ("CSI_FAULT_AFTER", "CSI_SIGNAL_AFTER")
+    entry = "tests.faulty_csi" if any(f in (env or {}) for f in faults) else "pipeline.cli.app"
     return subprocess.Popen(
         [sys.executable, "-m", entry, *args],
         stdout=subprocess.PIPE,
@@ -76,6 +77,38 @@ def test_load_stopped_mid_transaction_leaves_the_warehouse_as_before(loaded, sig
     # … and the same extract loads fine afterwards.
     summary = steps.ingest(extract, db)
     assert (summary.rows_inserted, summary.rows_replaced) == (2, 2)  # line 3 + P2; lines 1, 2
+
+
+@pytest.fixture(scope="module")
+def long_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 000 new lines: about a second of work after the billing table is written."""
+    lines = billing_rows(*({"act_date": "2025-03-02"} for _ in range(300_000)), invoice="G1")
+    return make_extract(
+        tmp_path_factory.mktemp("long"), billing=lines, patients=patient_rows({"patient_id": "P1"})
+    )
+
+
+@pytest.mark.parametrize(
+    ("sig", "delay"),
+    [("SIGTERM", 0.0), ("SIGTERM", 0.2), ("SIGINT", 0.2), ("SIGTERM", 0.5)],
+    ids=["term-at-once", "term-later", "ctrl-c-later", "term-in-the-refresh"],
+)
+def test_a_signal_wherever_it_lands_rolls_back_in_french(loaded, long_extract, sig, delay):
+    """Ctrl-C or SIGTERM, in Python code or in the middle of a DuckDB statement.
+
+    DuckDB stops a statement it was running with its own error, and refuses every
+    statement but a rollback afterwards: the load still ends as an interruption (exit
+    130, a French sentence, no traceback) with the warehouse as it was.
+    """
+    db, _ = loaded
+    before = _state(db)
+    plan = {"CSI_SIGNAL_AFTER": f"billing:{delay}:{sig}"}
+    process = _csi("ingest", str(long_extract), "--db", str(db), env=plan)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Interrompu : l'entrepôt est resté dans son état précédent." in " ".join(err.split())
+    assert "Traceback" not in err
+    assert _state(db) == before
 
 
 def test_reader_holding_the_file_makes_the_load_wait_then_stop_clearly(loaded, tmp_path):
