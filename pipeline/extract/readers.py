@@ -553,11 +553,13 @@ def _nested_columns(path: Path, frame: pl.DataFrame, mapping: TableMapping) -> l
 
 
 def _parquet_batches(path: Path, batch_rows: int, mapping: TableMapping) -> RawBatches:
-    import pyarrow.parquet as pq
+    """The file's rows in typed batches, read by polars' own Parquet reader.
 
+    Why not pyarrow's batches: turning them into polars frames copied every string (at
+    10M lines, 1.26 s and 2.0 CPU-s against 0.3 s for polars reading the file itself).
+    """
     next_row = 1
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-        typed = cast(pl.DataFrame, pl.from_arrow(batch))  # a record batch makes a frame
+    for typed in pl.scan_parquet(path).collect_batches(chunk_size=batch_rows, lazy=True):
         nested = _nested_columns(path, typed, mapping)
         if nested:
             raise InputError(f"Colonnes illisibles dans {path.name}", nested)
@@ -597,7 +599,7 @@ def _guarded(path: Path, batches: RawBatches) -> RawBatches:
         yield from batches
     except InputError:
         raise
-    except Exception as exc:  # engines raise many types; all mean "unreadable"
+    except (Exception, pl.exceptions.PanicException) as exc:  # all mean "unreadable"
         raise unreadable(path, f"fichier illisible ({plain_reason(exc)})") from None
 
 
