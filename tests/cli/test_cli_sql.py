@@ -113,4 +113,3 @@ def test_without_a_query_nor_harlequin_the_install_hint_is_printed(loaded, monke
     text = " ".join(result.output.split())
     assert "harlequin" in text and "n'est pas installé" in text
     assert "pip install '.[sql]'" in text
-
