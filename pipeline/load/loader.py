@@ -94,28 +94,14 @@ def _one_pass(frame: pl.DataFrame) -> pa.RecordBatchReader:
 
 
 @contextmanager
-def _staged(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, once: bool) -> Iterator[None]:
-    """A checked batch as `staged_frame`: streamed when one statement reads it (`once`),
-    else copied into a temporary table first, for the statements that read it again."""
-    if once:
-        con.register("staged_frame", _one_pass(frame))
-        try:
-            yield
-        finally:
-            with tidying():
-                con.unregister("staged_frame")
-        return
-    con.register("staged_stream", _one_pass(frame))
-    try:
-        con.execute("create or replace temp table staged_frame as select * from staged_stream")
-    finally:
-        with tidying():
-            con.unregister("staged_stream")
+def _staged(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> Iterator[None]:
+    """A checked batch as `staged_frame`, streamed: for one statement to read, once."""
+    con.register("staged_frame", _one_pass(frame))
     try:
         yield
     finally:
         with tidying():
-            con.execute("drop table if exists temp.main.staged_frame")
+            con.unregister("staged_frame")
 
 
 def _stage_staged(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -325,7 +311,7 @@ def _upsert_batch(
     con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, load_id: int
 ) -> tuple[int, int, int]:
     """Write a batch sharing a key with the stored rows: insert, replace or leave alone."""
-    with _staged(con, frame, once=False):
+    with _staged(con, frame):
         _stage_staged(con, table)
     return _upsert(con, table, load_id)
 
@@ -374,16 +360,15 @@ def _load_table(
     ):
         batches = Lookahead(checked)
         while (head := batches.head) is not None:
+            matched = head.matched
+            del head  # each path takes its batches and lets them go: hold none here
             if extract.refused:
-                del head
-                with _staged(con, batches.take().frame, once=True):
+                with _staged(con, batches.take().frame):
                     _stage_keys(con, table)
-            elif head.matched:
-                del head
+            elif matched:
                 for i, n in enumerate(_upsert_batch(con, table, batches.take().frame, load_id)):
                     totals[i] += n
             else:
-                del head
                 totals[0] += _append_run(con, table, load_id, batches, extract)
             hooks.fault_point(f"{table}-batch")  # batches inserted, the next one being read
     extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
@@ -466,7 +451,8 @@ def _log_phases(
 def _write_tables(
     con: duckdb.DuckDBPyConnection, extract: Extract, load_id: int, hooks: Hooks
 ) -> list[int]:
-    """Every table of the extract, then its registers: (inserted, replaced, unchanged)."""
+    """Every table of the extract, refused as a whole if anything was found wrong:
+    (inserted, replaced, unchanged)."""
     totals = [0, 0, 0]
     for table in extract.present:
         for i, n in enumerate(_load_table(con, extract, table, load_id, hooks)):
