@@ -26,6 +26,17 @@ _PATIENT_DEFAULTS = {"centre_finess": FINESS, "birth_date": "1960-01-01"}
 _EPISODE_DEFAULTS = {"centre_finess": FINESS, "reason": "chronic"}
 
 
+def warehouse_rows(db: Path, sql: str) -> list[tuple]:
+    """The rows of one query on the warehouse file `db`, opened read-only and closed again."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def write_table(path: Path, table: str, rows: list[dict[str, Any]]) -> Path:
     """Write canonical CSV rows; missing columns are left empty."""
     columns = [c.name for c in TABLES[table]]

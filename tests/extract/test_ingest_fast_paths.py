@@ -18,7 +18,7 @@ from pipeline.extract.profiles import FileFormat
 from pipeline.extract.readers import ROW
 from pipeline.orchestrate import steps
 from pipeline.warehouse.schema import CANONICAL_DDL
-from tests.support import billing_rows, make_extract
+from tests.support import billing_rows, make_extract, warehouse_rows
 
 BASES = ("billing_lines", "patients", "episodes")
 
@@ -36,14 +36,6 @@ def _lines(**changes: dict) -> list[dict]:
     return billing_rows(*base)
 
 
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _counts(summary) -> tuple[int, int, int]:
     return summary.rows_inserted, summary.rows_replaced, summary.rows_unchanged
 
@@ -54,7 +46,7 @@ def test_reloading_with_nulls_and_decimals_changes_nothing(tmp_path, db):
         make_extract(tmp_path / "e2", billing=_lines(l1={"amount_eur": "7.50"})), db
     )
     assert _counts(again) == (0, 0, 4)  # 7.5 and 7.50 are the same amount
-    assert _rows(db, "select count(*) from billing_lines_history") == [(0,)]
+    assert warehouse_rows(db, "select count(*) from billing_lines_history") == [(0,)]
 
 
 @pytest.mark.parametrize(
@@ -73,7 +65,9 @@ def test_a_replay_changing_one_value_replaces_that_line_only(tmp_path, db, chang
     replay = steps.ingest(make_extract(tmp_path / "e2", billing=_lines(**changes)), db)
     assert _counts(replay) == (0, 1, 3)
     line = int(next(iter(changes)).removeprefix("l"))
-    assert _rows(db, "select line_no, replaced_by_load from billing_lines_history") == [(line, 2)]
+    assert warehouse_rows(db, "select line_no, replaced_by_load from billing_lines_history") == [
+        (line, 2)
+    ]
     again = steps.ingest(make_extract(tmp_path / "e3", billing=_lines(**changes)), db)
     assert _counts(again) == (0, 0, 4)
 
@@ -112,15 +106,17 @@ def test_a_warehouse_with_row_hash_is_migrated_and_replays_still_apply(tmp_path)
     fresh, old = tmp_path / "fresh.duckdb", tmp_path / "old.duckdb"
     steps.ingest(make_extract(tmp_path / "e1", billing=_lines()), fresh)
     _as_old_layout(fresh, old)
-    assert ("row_hash",) in _rows(old, "select column_name from (describe billing_lines_history)")
+    assert ("row_hash",) in warehouse_rows(
+        old, "select column_name from (describe billing_lines_history)"
+    )
 
     replay = steps.ingest(make_extract(tmp_path / "e2", billing=_lines(l1={"nurse_id": "N9"})), old)
 
     assert _counts(replay) == (0, 1, 3)
     hashes = "select count(*) from information_schema.columns where column_name = 'row_hash'"
-    assert _rows(old, hashes) == [(0,)]
+    assert warehouse_rows(old, hashes) == [(0,)]
     history = "select line_no, nurse_id, load_id, replaced_by_load from billing_lines_history"
-    assert _rows(old, history) == [(1, None, 1, 2)]
+    assert warehouse_rows(old, history) == [(1, None, 1, 2)]
     again = steps.ingest(make_extract(tmp_path / "e3", billing=_lines(l1={"nurse_id": "N9"})), old)
     assert _counts(again) == (0, 0, 4)
 
@@ -154,7 +150,7 @@ def test_an_audit_reads_a_warehouse_not_yet_migrated(tmp_path):
     finally:
         con.close()
     assert lines == [(1, None), (2, "N1"), (3, "N1"), (4, "N2")]
-    assert ("row_hash",) in _rows(old, "select column_name from (describe billing_lines)")
+    assert ("row_hash",) in warehouse_rows(old, "select column_name from (describe billing_lines)")
 
 
 # Typed Parquet columns are kept typed when their text would parse back to the same value.
@@ -312,7 +308,9 @@ def test_a_parquet_extract_loads_the_same_rows_as_its_csv(tmp_path):
     steps.ingest(parquet_dir, tmp_path / "parquet.duckdb")
     for table in BASES:
         query = f"select * exclude (source_file) from {table} order by all"
-        assert _rows(tmp_path / "csv.duckdb", query) == _rows(tmp_path / "parquet.duckdb", query)
+        assert warehouse_rows(tmp_path / "csv.duckdb", query) == warehouse_rows(
+            tmp_path / "parquet.duckdb", query
+        )
 
 
 @pytest.mark.parametrize("profile", _profiles()[:2], ids=["canonical", "french"])

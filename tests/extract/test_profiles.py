@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app
 from pipeline.orchestrate import steps
 from tests.extract.frenchify import frenchify
-from tests.support import billing_rows, episode_rows, make_extract, patient_rows
+from tests.support import billing_rows, episode_rows, make_extract, patient_rows, warehouse_rows
 
 runner = CliRunner()
 
@@ -275,16 +275,6 @@ def _ingest(extract: Path, db: Path, profile: Path | str) -> tuple[int, str]:
     return result.exit_code, " ".join(result.output.split())
 
 
-def _rows(db: Path, sql: str) -> list[tuple]:
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_format_per_table_loads_cp1252_billing_beside_utf8_patients(tmp_path):
     extract = _mixed_extract(tmp_path / "mixte")
     profile = _write(tmp_path / "mixte.yaml", MIXED_PROFILE)
@@ -292,7 +282,7 @@ def test_format_per_table_loads_cp1252_billing_beside_utf8_patients(tmp_path):
     code, out = _ingest(extract, db, profile)
     assert code == 0, out
     # cp1252 names read back as text, French decimals and dates, the empty status billed
-    assert _rows(
+    assert warehouse_rows(
         db,
         "select invoice_id, line_no, nurse_id, act_date::varchar, coefficient::varchar, "
         "amount_eur::varchar, status from billing_lines order by invoice_id, line_no",
@@ -302,8 +292,8 @@ def test_format_per_table_loads_cp1252_billing_beside_utf8_patients(tmp_path):
         ("F2", 1, "Zoé", "2025-03-12", "3.00", "7.95", "cancelled"),
     ]
     # UTF-8 patients and episodes with "," beside them; accents intact
-    assert _rows(db, "select count(*) from patients") == [(2,)]
-    assert _rows(
+    assert warehouse_rows(db, "select count(*) from patients") == [(2,)]
+    assert warehouse_rows(
         db,
         "select distinct discharge_establishment from episodes where "
         "discharge_establishment is not null",
@@ -333,19 +323,25 @@ def test_words_are_matched_before_defaults_and_boolean_targets_in_any_case(tmp_p
     assert code == 0, out
     # E1 Oui → true, E2 Non → false, E3 empty → the contract's default (false),
     # E4 the canonical TRUE, in capitals → true
-    assert _rows(db, "select episode_id, hospital_discharge from episodes order by episode_id") == [
+    assert warehouse_rows(
+        db, "select episode_id, hospital_discharge from episodes order by episode_id"
+    ) == [
         ("E1", True),
         ("E2", False),
         ("E3", False),
         ("E4", True),
     ]
     # targets written "True" / "FALSE" in the profile; P2's empty cell has no default: NULL
-    assert _rows(db, "select patient_id, lives_alone from patients order by patient_id") == [
+    assert warehouse_rows(
+        db, "select patient_id, lives_alone from patients order by patient_id"
+    ) == [
         ("P1", True),
         ("P2", None),
     ]
     # F1/2 has an empty Statut: billed by default, after "Facturé" / "Annulé" are translated
-    assert _rows(db, "select status, count(*) from billing_lines group by 1 order by 1") == [
+    assert warehouse_rows(
+        db, "select status, count(*) from billing_lines group by 1 order by 1"
+    ) == [
         ("billed", 2),
         ("cancelled", 1),
     ]
@@ -366,8 +362,10 @@ def test_a_word_the_profile_lacks_is_still_refused_and_nothing_is_loaded(tmp_pat
     assert "episodes.csv, ligne 2, colonne « hospital_discharge » : valeur non prévue" in out
     assert "(valeur lue : « Peut-être »)" in out
     assert "patients.csv, ligne 2, colonne « lives_alone » : valeur non prévue" in out
-    assert _rows(db, "select count(*) from loads") == [(1,)]
-    assert _rows(db, "select count(*) filter (where hospital_discharge) from episodes") == [(2,)]
+    assert warehouse_rows(db, "select count(*) from loads") == [(1,)]
+    assert warehouse_rows(
+        db, "select count(*) filter (where hospital_discharge) from episodes"
+    ) == [(2,)]
 
 
 @pytest.mark.parametrize(
@@ -399,7 +397,7 @@ def test_wrong_delimiter_is_named_and_the_warehouse_unchanged(
 ):
     db = tmp_path / "w.duckdb"
     assert _ingest(canonical_extract, db, "canonical")[0] == 0
-    before = _rows(db, "select count(*), sum(coefficient)::double from billing_lines")
+    before = warehouse_rows(db, "select count(*), sum(coefficient)::double from billing_lines")
     assert before == [(4, 4.5)]  # the fixture's coefficients: AMI 1.5, AIS 3, two without
     billing = canonical_extract / "billing.csv"
     text = billing.read_text(encoding="utf-8")
@@ -409,7 +407,9 @@ def test_wrong_delimiter_is_named_and_the_warehouse_unchanged(
     assert code == 1
     assert expected in out
     assert "absente" not in out
-    assert _rows(db, "select count(*), sum(coefficient)::double from billing_lines") == before
+    assert (
+        warehouse_rows(db, "select count(*), sum(coefficient)::double from billing_lines") == before
+    )
     check = runner.invoke(
         app, ["profile", "check", str(canonical_extract), "--profile", str(profile)]
     )
@@ -559,7 +559,7 @@ def test_invalid_profile_is_refused_with_every_key_path(
     for line in expected:
         assert f"• {line}" in out
     assert out.count(" • ") == len(expected)  # each problem once, nothing else
-    assert _rows(db, "select count(*) from loads") == [(1,)]
+    assert warehouse_rows(db, "select count(*) from loads") == [(1,)]
     check = runner.invoke(
         app, ["profile", "check", str(canonical_extract), "--profile", str(profile)]
     )
@@ -587,7 +587,7 @@ def test_profile_keys_written_as_numbers_are_read_as_text(tmp_path):
     db = tmp_path / "w.duckdb"
     code, out = _ingest(extract, db, profile)
     assert code == 0, out
-    assert _rows(
+    assert warehouse_rows(
         db, "select centre_finess, status, count(*) from billing_lines group by 1, 2 order by 2"
     ) == [("750000001", "billed", 2), ("750000001", "cancelled", 1)]
 

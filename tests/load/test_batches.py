@@ -19,7 +19,7 @@ from pipeline.extract.pseudonym import KeyFileError
 from pipeline.load import batches as batches_module
 from pipeline.load.batches import CheckedBatch, Lookahead, run_stream
 from pipeline.orchestrate import steps
-from tests.support import billing_rows, make_extract, patient_rows
+from tests.support import billing_rows, make_extract, patient_rows, warehouse_rows
 
 NIR = "184127645108946"
 
@@ -34,14 +34,6 @@ def _lines(count: int, invoice: str, **values: str) -> list[dict]:
     return billing_rows(
         *({"act_date": "2025-03-02", **values} for _ in range(count)), invoice=invoice
     )
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_new_batches_around_replayed_ones_are_appended_and_the_replays_applied(
@@ -68,14 +60,16 @@ def test_new_batches_around_replayed_ones_are_appended_and_the_replays_applied(
     # rows 121–220), 251–350 none: two runs, before and after the replayed batches.
     assert len(statements) == 2
     counts = "select invoice_id, status, count(*) from billing_lines group by all order by all"
-    assert _rows(db, counts) == [
+    assert warehouse_rows(db, counts) == [
         ("F0", "billed", 120),
         ("F1", "billed", 80),
         ("F1", "cancelled", 20),
         ("F2", "billed", 130),
     ]
-    assert _rows(db, "select count(*) from billing_lines_history") == [(20,)]
-    rows = _rows(db, "select source_row from billing_lines where invoice_id = 'F2' order by 1")
+    assert warehouse_rows(db, "select count(*) from billing_lines_history") == [(20,)]
+    rows = warehouse_rows(
+        db, "select source_row from billing_lines where invoice_id = 'F2' order by 1"
+    )
     assert [r[0] for r in rows] == list(range(221, 351))
 
 
@@ -84,7 +78,7 @@ def test_a_key_refused_in_the_middle_of_a_run_stops_the_load_with_its_own_messag
 ) -> None:
     db = tmp_path / "wh.duckdb"
     steps.ingest(make_extract(tmp_path / "m1", billing=_lines(10, "F0")), db)
-    before = _rows(db, "select count(*), max(load_id) from billing_lines")
+    before = warehouse_rows(db, "select count(*), max(load_id) from billing_lines")
     other = "750000002"
     secrets = tmp_path / "secrets"
     secrets.mkdir(mode=0o700, exist_ok=True)
@@ -98,7 +92,7 @@ def test_a_key_refused_in_the_middle_of_a_run_stops_the_load_with_its_own_messag
     with pytest.raises(KeyFileError) as refused:
         steps.ingest(extract, db)
     assert other in str(refused.value) and "Restaurez" in str(refused.value)
-    assert _rows(db, "select count(*), max(load_id) from billing_lines") == before
+    assert warehouse_rows(db, "select count(*), max(load_id) from billing_lines") == before
 
 
 def _batch(values: list[int], dtype: pl.DataType = pl.Int64) -> CheckedBatch:
