@@ -31,12 +31,12 @@ class CheckedBatch:
     matched: bool = False
 
 
-Matcher = Callable[[pl.DataFrame], bool]
+Matcher = Callable[[pl.DataFrame], bool]  # whether a batch shares a key with the stored rows
 
 # Batches per statement at most (2M rows). Enough for DuckDB to write on every core, few
 # enough that a Ctrl-C or a SIGTERM is honoured within seconds: DuckDB runs a statement
 # reading a stream without looking at Python's signals, which are handled in between.
-RUN_BATCHES = 8  # whether a batch shares a key with the stored rows
+RUN_BATCHES = 8
 
 
 def _staged_columns(frame: pl.DataFrame) -> pl.DataFrame:
