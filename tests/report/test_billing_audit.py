@@ -116,6 +116,20 @@ def test_mau_possibly_unbilled_and_not_justified_by_visit(build):
     assert audit["total_eur"] == 2.7
 
 
+def test_a_visit_is_the_minute_of_its_lines(build):
+    lines = billing_rows(
+        # 09:15:10 and 09:15:50: one visit, AMI 1 with its MAU → right
+        {"act_date": "2025-03-03", "act_time": "09:15:10"},
+        {"act_date": "2025-03-03", "act_time": "09:15:50", "act_code": "MAU", "coefficient": None},
+        # 09:16:00, another minute: one AMI 1 alone → possibly unbilled
+        {"act_date": "2025-03-03", "act_time": "09:16:00"},
+    )
+    build(billing=lines, patients=patient_rows({"patient_id": "P1"}))
+    audit = build.report()["quality"]["billing_audit"]
+    assert _counts(audit) == _only(mau_possibly_unbilled=1)
+    assert audit["mau_possibly_unbilled"]["examples"] == ["F1/3"]
+
+
 def test_examples_are_at_most_five(build):
     build(
         billing=billing_rows(*({"act_date": f"2025-05-{d:02d}"} for d in range(1, 8))),
