@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # polars takes half a second to import: readers of reports ne
     import polars as pl
 
 from pipeline.core.resources import reference_file
+from pipeline.core.sql import enum_type
 
 NGAP_FILE = "ngap_reference.csv"
 HOLIDAY_YEARS = range(2000, 2041)
@@ -42,6 +43,16 @@ VISIT_ACT_FAMILIES = (*COEFFICIENT_FAMILIES, "other_acts")
 RULE_TABLES = ("ngap_families", "finess_zones")
 # The reference tables this module writes, each (re)created by `load_reference_tables`.
 REFERENCE_TABLES = ("ngap_reference", "public_holidays", *RULE_TABLES)
+# Columns stored as an enum of their values (`core.sql.enum_type`): the models copy them
+# onto every counted line, where a text column costs DuckDB five times more to write.
+ENUM_COLUMNS = {
+    "ngap_reference": ("family", "unit"),
+    "ngap_families": ("family",),
+    "finess_zones": ("ngap_zone", "holiday_zone"),
+}
+# The tables' layout (their columns and types): a new one changes the stamp, so the
+# tables of a warehouse written by an earlier version are recreated.
+LAYOUT_VERSION = 2
 # Coordination flat fee (2003 fiche): (lowest nurse FTE of the band, yearly amount in euros).
 FORFAIT_BANDS = ((10, 19391), (7, 16160), (4, 12928), (0, 7622))
 _SAME_AS_METROPOLE = "; valeur métropolitaine (pas de valeur propre à la zone)"
@@ -182,8 +193,20 @@ def write_rule_tables(con: duckdb.DuckDBPyConnection) -> None:
         RULE_TABLES, (ngap_families_frame(), finess_zones_frame()), strict=True
     ):
         con.register(f"{table}_frame", frame)
-        con.execute(f"create or replace table {table} as select * from {table}_frame")
+        con.execute(
+            f"create or replace table {table} as select {_enums(table, frame)} from {table}_frame"
+        )
         con.unregister(f"{table}_frame")
+
+
+def _enums(table: str, frame: pl.DataFrame) -> str:
+    """The select list of `table` from `frame`: its `ENUM_COLUMNS` cast to enums of the
+    values they hold."""
+    casts = ", ".join(
+        f"{name}::{enum_type(frame.get_column(name).drop_nulls().unique())} as {name}"
+        for name in ENUM_COLUMNS[table]
+    )
+    return f"* replace ({casts})"
 
 
 def _rules_digest() -> str:
@@ -196,7 +219,8 @@ def reference_stamp() -> str:
     """What the reference tables are built from: the NGAP file, the holidays version, the years."""
     ngap = hashlib.sha256(reference_file(NGAP_FILE).read_bytes()).hexdigest()
     return (
-        f"ngap={ngap};holidays={holidays.__version__};years={HOLIDAY_YEARS};rules={_rules_digest()}"
+        f"ngap={ngap};holidays={holidays.__version__};years={HOLIDAY_YEARS};"
+        f"rules={_rules_digest()};layout={LAYOUT_VERSION}"
     )
 
 
@@ -221,15 +245,16 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
     stamp = reference_stamp()
     if _is_current(con, stamp):
         return
-    con.register("ngap_frame", ngap_frame())
+    ngap = ngap_frame()
+    con.register("ngap_frame", ngap)
     con.register("holiday_frame", holiday_frame())
     con.execute(
-        "create or replace table ngap_reference as select code, label, family, zone, "
-        "value_eur::decimal(8, 2) as value_eur, unit, "
+        f"create or replace table ngap_reference as select {_enums('ngap_reference', ngap)} "
+        "from (select code, label, family, zone, value_eur::decimal(8, 2) as value_eur, unit, "
         "case when coefficients is null then null "
         "else list_transform(string_split(coefficients, ';'), lambda c: c::decimal(8, 2)) end "
         "as coefficients, valid_from, valid_to, snds_code, b2_aliases, source, to_verify "
-        "from ngap_frame"
+        "from ngap_frame)"
     )
     con.execute("create or replace table public_holidays as select * from holiday_frame")
     write_rule_tables(con)

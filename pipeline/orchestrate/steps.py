@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import InputError, ProfileError, UsageError, plain_reason
 from pipeline.core.settings import Settings
+from pipeline.core.sql import literal
 from pipeline.warehouse.database import catalog, connect, scalar
 from pipeline.warehouse.schema import initialise
 
@@ -338,7 +339,7 @@ def snapshot(
     partial = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
     con = connect(path, read_only=True, lock_timeout=settings.lock_timeout)
     try:
-        con.execute(f"attach {sql_string(partial)} as copy (read_only false)")
+        con.execute(f"attach {literal(partial)} as copy (read_only false)")
         con.execute(f"copy from database {catalog(con)} to copy")
         con.execute("detach copy")
         if destination.exists():
@@ -368,11 +369,6 @@ def _remove_abandoned_copies(destination: Path) -> None:
                 leftover.unlink()
         except OSError:  # removed meanwhile, or not ours to remove
             continue
-
-
-def sql_string(value: object) -> str:
-    """A SQL string literal: single quotes doubled, so any path (apostrophes…) is safe."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 LOAD_COLUMNS = (

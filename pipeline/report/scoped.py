@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from pipeline.core.sql import literals
 from pipeline.warehouse.database import scalar
 
 KEY_COLUMNS = ("centre_finess", "year")
@@ -119,9 +120,9 @@ class GroupReader:
         """The rows of `sql` for every year of the group's centres, by (centre, year)."""
         key = f"{sql}\0{order}"
         if key not in self._read:
-            listed = ", ".join("'" + c.replace("'", "''") + "'" for c in self.centres)
+            centres = literals(self.centres)
             cursor = self.con.execute(
-                _ordered(f"select * from ({sql}) where centre_finess in ({listed})", order)
+                _ordered(f"select * from ({sql}) where centre_finess in ({centres})", order)
             )
             names = [d[0] for d in cursor.description]
             centre, year = (names.index(k) for k in KEY_COLUMNS)

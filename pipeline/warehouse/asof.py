@@ -15,6 +15,7 @@ import duckdb
 
 from pipeline.core.errors import UsageError
 from pipeline.core.reference import REFERENCE_TABLES, RULE_TABLES, write_rule_tables
+from pipeline.core.sql import literal
 from pipeline.warehouse.database import scalar
 from pipeline.warehouse.materialise import build_models
 from pipeline.warehouse.models import CANONICAL_TABLES
@@ -70,8 +71,7 @@ def _copy_reference(con: duckdb.DuckDBPyConnection) -> None:
 def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse holding what `path` held right after load `load_id`."""
     con = duckdb.connect()
-    quoted = str(path).replace("'", "''")  # any path, apostrophes included
-    con.execute(f"attach '{quoted}' as wh (read_only)")
+    con.execute(f"attach {literal(path)} as wh (read_only)")  # any path, apostrophes included
     if not scalar(con, "select count(*) from wh.loads where load_id = ?", [load_id]):
         con.close()
         raise UsageError(f"Chargement n° {load_id} inconnu dans {path} (numéros : csi loads).")

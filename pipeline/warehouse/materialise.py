@@ -27,10 +27,10 @@ FINESS numbers fall among the stored ones' reads its rows from temporary copies 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 
 import duckdb
 
+from pipeline.core.sql import literals
 from pipeline.warehouse.database import catalog, pack_in_groups, scalar, tidying
 from pipeline.warehouse.models import graph, model_order, model_stamp, register_readers
 
@@ -273,10 +273,6 @@ def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[tuple[list[str]
     return [(g, sum(lines_of[c] for c in g)) for g in pack_in_groups(sizes, GROUP_LINES)]
 
 
-def _listed(values: Iterable[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
 def _refresh_group(
     con: duckdb.DuckDBPyConnection, centres: list[str], copied: bool, lines: bool
 ) -> None:
@@ -287,7 +283,7 @@ def _refresh_group(
     register are read from their stored rows instead of recomputed.
     """
     database = catalog(con)
-    listed = _listed(centres)
+    listed = literals(centres)
     recomputed = stored_models() if lines else register_models()
     con.execute(
         "create or replace temp table group_scopes as select centre_finess, year "

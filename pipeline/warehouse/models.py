@@ -207,14 +207,17 @@ def register_readers() -> frozenset[str]:
 
 
 def model_stamp() -> str:
-    """What the stored models are computed from: every SQL file and the reference data.
+    """What the stored models are computed from: every SQL file, the reference data and
+    the canonical tables' layout (a column's type is its models' columns' type).
 
-    A package whose models or reference tables differ rebuilds them all when it first
-    opens the warehouse for writing.
+    A package whose models, reference tables or layout differ rebuilds them all when it
+    first opens the warehouse for writing.
     """
+    from pipeline.core.canonical import LAYOUT
     from pipeline.core.reference import reference_stamp
 
     digest = hashlib.sha256(reference_stamp().encode())
+    digest.update(repr(LAYOUT).encode())
     for name, each in graph().items():
         digest.update(f"\0{name}\0{each.sql}".encode())
     return digest.hexdigest()

@@ -9,22 +9,26 @@ from __future__ import annotations
 import duckdb
 
 from pipeline.core.canonical import DECIMAL_PLACES, LAYOUT, Column, Kind, Table
+from pipeline.core.sql import enum_type
 
 _SQL_TYPES = {
-    Kind.TEXT: "varchar",
-    Kind.INTEGER: "integer",
-    Kind.DATE: "date",
-    Kind.TIME: "time",
-    Kind.BOOLEAN: "boolean",
+    Kind.TEXT: "VARCHAR",
+    Kind.INTEGER: "INTEGER",
+    Kind.DATE: "DATE",
+    Kind.TIME: "TIME",
+    Kind.BOOLEAN: "BOOLEAN",
 }
 # Where each row of a canonical table comes from: the load, the file and its row.
 LINEAGE_COLUMNS = "load_id bigint not null, source_file varchar, source_row bigint"
 
 
 def sql_type(column: Column) -> str:
-    """The warehouse type of a canonical column (decimals keep cents exactly)."""
+    """The warehouse type of a canonical column, as DuckDB reports it: decimals keep cents
+    exactly, a text of the contract's few words (`allowed`) is an enum of them."""
     if column.kind is Kind.DECIMAL:
-        return f"decimal({column.digits}, {DECIMAL_PLACES})"
+        return f"DECIMAL({column.digits},{DECIMAL_PLACES})"
+    if column.kind is Kind.TEXT and column.allowed:
+        return enum_type(column.allowed)
     return _SQL_TYPES[column.kind]
 
 
@@ -90,28 +94,46 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
     for ddl in [*CANONICAL_DDL, *REGISTER_DDL]:
         con.execute(ddl)
-    _drop_retired_columns(con)
+    _migrate_columns(con)
 
 
-def _drop_retired_columns(con: duckdb.DuckDBPyConnection) -> None:
+def _declared_types() -> dict[str, dict[str, str]]:
+    """Each canonical table's and `_history`'s declared column types."""
+    return {
+        name: {c.name: sql_type(c) for c in table.columns}
+        for table in LAYOUT.values()
+        for name in (table.stored_as, f"{table.stored_as}_history")
+    }
+
+
+def _migrate_columns(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a warehouse written by an earlier version to the current layout.
 
     The loader once stored an md5 fingerprint (`row_hash`) to spot unchanged replays;
-    it now compares the columns themselves. A table and its `_history` must keep the
-    same columns in the same order (rows move between them with `select *`), so every
-    retired column goes at once, in one transaction.
+    it now compares the columns themselves: that column is dropped. Earlier versions
+    stored the contract's few-word columns (`status`, `reason`…) as text: they become
+    the enums they are declared as. A table and its `_history` must keep the same
+    columns in the same order and types (rows move between them with `select *`), so
+    every change goes at once, in one transaction.
     """
     found = con.execute(
-        "select table_name, column_name from information_schema.columns "
+        "select table_name, column_name, data_type from information_schema.columns "
         "where table_schema = 'main' and table_catalog = current_database()"
     ).fetchall()
-    retired = [(t, c) for t, c in found if c in RETIRED_COLUMNS.get(t, ())]
-    if not retired:
+    declared = _declared_types()
+    changes = [
+        f"alter table {t} drop column {c}" for t, c, _ in found if c in RETIRED_COLUMNS.get(t, ())
+    ] + [
+        f"alter table {t} alter column {c} set data type {declared[t][c]}"
+        for t, c, kind in found
+        if declared.get(t, {}).get(c, kind) != kind
+    ]
+    if not changes:
         return
     con.execute("begin transaction")
     try:
-        for table, column in retired:
-            con.execute(f"alter table {table} drop column {column}")
+        for change in changes:
+            con.execute(change)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

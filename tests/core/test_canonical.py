@@ -42,6 +42,8 @@ DUCKDB_TYPES = {
 def _expected_type(column: Column) -> str:
     if column.kind is Kind.DECIMAL:
         return f"DECIMAL({column.digits},2)"
+    if column.allowed:  # an enum of the contract's words, sorted as text
+        return "ENUM(" + ", ".join(f"'{word}'" for word in sorted(column.allowed)) + ")"
     return DUCKDB_TYPES[column.kind]
 
 
@@ -91,6 +93,7 @@ def test_the_warehouse_layout_is_the_one_earlier_versions_created(stored):
     assert types["coefficient"] == ("DECIMAL(8,2)", "YES")
     assert types["quantity"] == ("DECIMAL(12,2)", "NO")  # default 1: never null once read
     assert types["line_no"] == ("INTEGER", "NO")
+    assert types["status"] == ("ENUM('billed', 'cancelled', 'rejected')", "NO")
     episodes = {c: n for c, _, n in stored["episodes"]}
     assert episodes["hospital_discharge"] == "NO"  # default false
     assert episodes["end_date"] == "YES"
@@ -106,12 +109,13 @@ def test_a_declared_table_gives_its_ddl():
             Column("note", Kind.TEXT),
             Column("visit_no", Kind.INTEGER, required=True),
             Column("fee", Kind.DECIMAL, default="0", digits=5),
+            Column("mode", Kind.TEXT, allowed=("home", "centre")),
         ),
     )
     assert table_ddl(table) == (
-        "create table if not exists visit_rows (visit_no integer not null, note varchar, "
-        "fee decimal(5, 2) not null, load_id bigint not null, source_file varchar, "
-        "source_row bigint)"
+        "create table if not exists visit_rows (visit_no INTEGER not null, note VARCHAR, "
+        "fee DECIMAL(5,2) not null, mode ENUM('centre', 'home'), load_id bigint not null, "
+        "source_file varchar, source_row bigint)"
     )
 
 

@@ -1,13 +1,15 @@
 """The ingest's fast paths give the results of the slow ones.
 
 Replays are told apart by comparing columns (no stored fingerprint), and a warehouse
-written by a version that stored one (`row_hash`) is brought to the current layout.
+written by a version that stored one (`row_hash`), and its few-word columns as text, is
+brought to the current layout.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from pathlib import Path
 
 import duckdb
@@ -73,9 +75,12 @@ def test_a_replay_changing_one_value_replaces_that_line_only(tmp_path, db, chang
 
 
 def _old_ddl() -> list[str]:
-    """The canonical tables as the version that stored `row_hash` created them."""
+    """The canonical tables as the version that stored `row_hash` created them (its
+    `status`, `reason`… were text)."""
     tables = [
-        ddl.replace("load_id bigint not null", "row_hash varchar not null, load_id bigint not null")
+        re.sub(r"ENUM\([^)]*\)", "varchar", ddl).replace(
+            "load_id bigint not null", "row_hash varchar not null, load_id bigint not null"
+        )
         for ddl in CANONICAL_DDL[:3]
     ]
     return tables + CANONICAL_DDL[3:6]
@@ -109,12 +114,21 @@ def test_a_warehouse_with_row_hash_is_migrated_and_replays_still_apply(tmp_path)
     assert ("row_hash",) in warehouse_rows(
         old, "select column_name from (describe billing_lines_history)"
     )
+    status = "select data_type from information_schema.columns where column_name = 'status' "
+    assert set(warehouse_rows(old, status + "and table_name like 'billing_lines%'")) == {
+        ("VARCHAR",)
+    }
 
     replay = steps.ingest(make_extract(tmp_path / "e2", billing=_lines(l1={"nurse_id": "N9"})), old)
 
     assert _counts(replay) == (0, 1, 3)
     hashes = "select count(*) from information_schema.columns where column_name = 'row_hash'"
     assert warehouse_rows(old, hashes) == [(0,)]
+    # The tables, their history and the stored models read from them: all enums now.
+    assert (
+        warehouse_rows(old, status + "order by table_name")
+        == [("ENUM('billed', 'cancelled', 'rejected')",)] * 6
+    )
     history = "select line_no, nurse_id, load_id, replaced_by_load from billing_lines_history"
     assert warehouse_rows(old, history) == [(1, None, 1, 2)]
     again = steps.ingest(make_extract(tmp_path / "e3", billing=_lines(l1={"nurse_id": "N9"})), old)

@@ -138,7 +138,7 @@ def test_a_monthly_load_refreshes_only_the_scopes_it_touched(tmp_path):
     con = duckdb.connect(str(db))
     con.execute("update monthly set acute_patients = 99 where centre_finess = ?", [OTHER])
     con.execute(
-        "update int_line_attribution set reason = 'marked' where centre_finess = ?", [OTHER]
+        "update int_line_attribution set nurse_id = 'marked' where centre_finess = ?", [OTHER]
     )
     con.close()
     # March: one more line of P1 at FINESS, the same patients and episodes sent again.
@@ -159,7 +159,7 @@ def test_a_monthly_load_refreshes_only_the_scopes_it_touched(tmp_path):
         db, "select distinct acute_patients from monthly where centre_finess = ?", [OTHER]
     ) == [(99,)]
     assert _rows(
-        db, "select distinct reason from int_line_attribution where centre_finess = ?", [OTHER]
+        db, "select distinct nurse_id from int_line_attribution where centre_finess = ?", [OTHER]
     ) == [("marked",)]
     assert _monthly(db, FINESS, 2025, 3) == (0, 1, 0, 0)
     assert _rows(
