@@ -31,7 +31,7 @@ from pipeline.extract.staging import remove_stale, signals_interrupt, staging_fo
 from pipeline.extract.validate import MAX_FINDINGS
 from pipeline.load.batches import Lookahead, checked_batches, run_stream
 from pipeline.load.matches import StoredKeys
-from pipeline.warehouse.database import column_types, first_row, scalar, tidying
+from pipeline.warehouse.database import column_types, commit, first_row, scalar, tidying
 from pipeline.warehouse.materialise import refresh_load
 from pipeline.warehouse.schema import initialise
 
@@ -533,9 +533,11 @@ def load_extract(
                 raise InputError("Extraction refusée : dates incohérentes", problems)
             _record_load(con, extract, load_id, started, totals, registers)
             loaded, ingest_peak = time.perf_counter(), _peak_rss_mib()
-            refresh_load(con, load_id)  # the stored models of the scopes this load touched
+            # The stored models of the scopes this load touched; then the commit, whose
+            # checkpoint has row groups to vacuum only if rows were deleted.
+            deleted = refresh_load(con, load_id) + totals[1]
             refreshed = time.perf_counter()
-            con.execute("commit")
+            commit(con, merge_row_groups=deleted > 0)
         except BaseException:
             con.execute("rollback")
             raise

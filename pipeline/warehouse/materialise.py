@@ -225,7 +225,8 @@ def touched_scopes(database: str, load_id: int) -> str:
 
 
 def refresh_load(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
-    """Refresh the stored models of the scopes load `load_id` touched; return their count.
+    """Refresh the stored models of the scopes load `load_id` touched; return how many
+    stored rows it deleted (those of scopes computed before).
 
     Runs inside the load's transaction, after its rows are written.
     """
@@ -244,18 +245,19 @@ def refresh_load(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute the stored models of the scopes in the temporary table `refresh_scopes`.
+    """Recompute the stored models of the scopes in the temporary table `refresh_scopes`;
+    return how many stored rows were deleted (replaced by their recomputed version).
 
     Its rows are (centre_finess, year, lines): `lines` false for a scope whose register
     alone changed, where only `register_models` are recomputed.
     """
-    scopes = scalar(con, "select count(*) from refresh_scopes")
     zones = _stored_zones(con, catalog(con))
+    deleted = 0
     for lines in (True, False):
         for group, group_lines in _groups(con, lines):
-            _refresh_group(con, group, _scattered(zones, group, group_lines), lines)
+            deleted += _refresh_group(con, group, _scattered(zones, group, group_lines), lines)
     con.execute("drop table if exists temp.main.refresh_scopes")
-    return scopes
+    return deleted
 
 
 def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[tuple[list[str], int]]:
@@ -275,9 +277,9 @@ def _groups(con: duckdb.DuckDBPyConnection, lines: bool) -> list[tuple[list[str]
 
 def _refresh_group(
     con: duckdb.DuckDBPyConnection, centres: list[str], copied: bool, lines: bool
-) -> None:
-    """Run the models over these centres' refreshed scopes and store their rows;
-    `copied`: through temporary copies (`_scattered`).
+) -> int:
+    """Run the models over these centres' refreshed scopes and store their rows (return
+    how many stored rows they replaced); `copied`: through temporary copies (`_scattered`).
 
     With `lines` false (registers changed, nothing else), the models that read no
     register are read from their stored rows instead of recomputed.
@@ -300,6 +302,7 @@ def _refresh_group(
             f"create or replace temp table {table} as select * from {database}.main.{table} "
             f"where centre_finess in ({listed})"
         )
+    deleted = 0
     try:
         for name in refresh_order():
             code = _model_code()[name]
@@ -312,7 +315,7 @@ def _refresh_group(
             )
             if name in recomputed:
                 copy = f"{name}{GROUP_COPY}" if copied else None
-                _store(con, f"{database}.main.{name}", code, copy)
+                deleted += _store(con, f"{database}.main.{name}", code, copy)
                 rows = f"select * from {copy}" if copy else rows
             con.execute(f"create or replace temp view {name} as {rows}")
             for view in (v for v, provider in READ_FROM.items() if provider == name):
@@ -320,6 +323,7 @@ def _refresh_group(
     finally:
         with tidying():
             _drop_temporaries(con)
+    return deleted
 
 
 Zone = tuple[str, str, int]  # a row group's lowest and highest FINESS, its rows
@@ -396,23 +400,26 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, s
     return [(d[0], str(d[1])) for d in described]
 
 
-def _store(con: duckdb.DuckDBPyConnection, target: str, code: str, copy: str | None) -> None:
-    """Replace the group's rows of a stored model by its query's.
+def _store(con: duckdb.DuckDBPyConnection, target: str, code: str, copy: str | None) -> int:
+    """Replace the group's rows of a stored model by its query's; return how many stored
+    rows it deleted.
 
     Computed straight into the stored table; or, given a `copy` name, into that
     temporary table first, then copied in (`_scattered`). A copy always would write
     every row twice: about 0.6 s more per million lines than it saves when the group's
     rows can be read back from the stored table.
     """
-    con.execute(
+    deleted = scalar(
+        con,
         f"delete from {target} t using group_scopes s "
-        "where t.centre_finess = s.centre_finess and t.year = s.year"
+        "where t.centre_finess = s.centre_finess and t.year = s.year",
     )
     rows = f"select * from (\n{code}\n) semi join group_scopes using (centre_finess, year)"
     if copy:
         con.execute(f"create or replace temp table {copy} as {rows}")
         rows = f"select * from {copy}"
     con.execute(f"insert into {target} {rows}")
+    return int(deleted or 0)
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:

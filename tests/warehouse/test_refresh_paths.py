@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from pipeline.orchestrate import steps
-from pipeline.warehouse import materialise
+from pipeline.warehouse import database, materialise
 from pipeline.warehouse.materialise import READ_FROM, refresh_order, stored_models
 from pipeline.warehouse.models import graph, model_order
 from tests.support import SAMPLE_DIR, billing_rows, episode_rows, make_extract, patient_rows
@@ -178,3 +178,61 @@ def test_the_models_are_the_same_whether_or_not_a_group_is_copied(tmp_path, monk
     _two_loads(tmp_path / "c", copied)
     steps.ingest(SAMPLE_DIR, copied)
     assert _stored_rows(direct) == _stored_rows(copied)
+
+
+def _small_extract(root: Path, nurse: str | None = None) -> Path:
+    return make_extract(
+        root,
+        billing=billing_rows({"patient_id": "P1", "act_date": "2025-03-02", "nurse_id": nurse}),
+        patients=patient_rows({"patient_id": "P1"}),
+        episodes=episode_rows({"episode_id": "E1", "patient_id": "P1", "start_date": "2025-03-01"}),
+    )
+
+
+def test_a_load_merges_row_groups_at_its_commit_only_if_it_deleted_rows(tmp_path, monkeypatch):
+    """A first load of its scopes deletes nothing: its checkpoint has no row group to vacuum
+    (`database.commit`). A replay replaces a line and the stored rows of its scope."""
+    from pipeline.load import loader
+
+    merges: list[bool] = []
+
+    def recorded(con: duckdb.DuckDBPyConnection, *, merge_row_groups: bool) -> None:
+        merges.append(merge_row_groups)
+        database.commit(con, merge_row_groups=merge_row_groups)
+
+    monkeypatch.setattr(loader, "commit", recorded)
+    db = tmp_path / "w.duckdb"
+    steps.ingest(_small_extract(tmp_path / "first"), db)
+    steps.ingest(_small_extract(tmp_path / "replay", nurse="N2"), db)
+    assert merges == [False, True]
+
+
+def test_the_refresh_counts_the_stored_rows_it_replaces(tmp_path):
+    db = tmp_path / "w.duckdb"
+    steps.ingest(_small_extract(tmp_path / "first"), db)
+    con = duckdb.connect(str(db))
+    try:
+        stored = sum(
+            con.execute(f"select count(*) from {n}").fetchone()[0] for n in stored_models()
+        )
+        con.execute("begin transaction")
+        # Load 1 touched the one scope: refreshed again, every stored row is replaced.
+        assert materialise.refresh_load(con, 1) == stored > 0
+        con.execute("rollback")
+    finally:
+        con.close()
+
+
+def test_a_commit_without_merges_restores_the_vacuum_setting():
+    con = duckdb.connect()
+    try:
+        con.execute("set max_vacuum_tasks = 7")
+        con.execute("create table t (x integer)")
+        con.execute("begin transaction")
+        con.execute("insert into t values (1)")
+        database.commit(con, merge_row_groups=False)
+        assert con.execute(
+            "select current_setting('max_vacuum_tasks'), count(*) from t"
+        ).fetchone() == (7, 1)
+    finally:
+        con.close()
