@@ -140,4 +140,3 @@ def commit(con: duckdb.DuckDBPyConnection, *, merge_row_groups: bool) -> None:
     finally:
         with tidying():
             con.execute(f"set max_vacuum_tasks = {int(tasks)}")
-

@@ -1,5 +1,5 @@
 -- grain: one centre × year × scope × NGAP family × act code — the detail of DSI, night, other majorations and other acts
--- reads: int_scoped_lines
+-- reads: int_act_lines
 -- coordination_fee lines (CID, CIF) are the forfait, never acts: see coordination_fee
 select
     centre_finess,
@@ -7,9 +7,9 @@ select
     scope,
     family,
     act_code,
-    count(*) as lines,
+    sum(lines)::bigint as lines,
     sum(quantity) as count,
     sum(amount_eur) as amount_eur
-from int_scoped_lines
-where family is not null and family <> 'coordination_fee'
+from int_act_lines
+where family <> 'coordination_fee'
 group by all
