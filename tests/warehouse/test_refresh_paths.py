@@ -92,16 +92,19 @@ def test_the_models_are_the_same_when_the_counted_lines_are_computed_again(tmp_p
     assert _stored_rows(shortcut) == _stored_rows(computed)
 
 
-def test_a_load_writes_its_phase_durations_when_asked(tmp_path, monkeypatch):
-    log = tmp_path / "phases.jsonl"
-    monkeypatch.setenv("CSI_PHASE_LOG", str(log))
-    extract = make_extract(
-        tmp_path / "x",
-        billing=billing_rows({"patient_id": "P1", "act_date": "2025-03-02"}),
+def _small_extract(root: Path, nurse: str | None = None) -> Path:
+    return make_extract(
+        root,
+        billing=billing_rows({"patient_id": "P1", "act_date": "2025-03-02", "nurse_id": nurse}),
         patients=patient_rows({"patient_id": "P1"}),
         episodes=episode_rows({"episode_id": "E1", "patient_id": "P1", "start_date": "2025-03-01"}),
     )
-    steps.ingest(extract, tmp_path / "w.duckdb")
+
+
+def test_a_load_writes_its_phase_durations_when_asked(tmp_path, monkeypatch):
+    log = tmp_path / "phases.jsonl"
+    monkeypatch.setenv("CSI_PHASE_LOG", str(log))
+    steps.ingest(_small_extract(tmp_path / "x"), tmp_path / "w.duckdb")
     lines = log.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     phases = json.loads(lines[0])
@@ -178,15 +181,6 @@ def test_the_models_are_the_same_whether_or_not_a_group_is_copied(tmp_path, monk
     _two_loads(tmp_path / "c", copied)
     steps.ingest(SAMPLE_DIR, copied)
     assert _stored_rows(direct) == _stored_rows(copied)
-
-
-def _small_extract(root: Path, nurse: str | None = None) -> Path:
-    return make_extract(
-        root,
-        billing=billing_rows({"patient_id": "P1", "act_date": "2025-03-02", "nurse_id": nurse}),
-        patients=patient_rows({"patient_id": "P1"}),
-        episodes=episode_rows({"episode_id": "E1", "patient_id": "P1", "start_date": "2025-03-01"}),
-    )
 
 
 def test_a_load_merges_row_groups_at_its_commit_only_if_it_deleted_rows(tmp_path, monkeypatch):
