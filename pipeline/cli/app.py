@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from pipeline.cli.french import speak_french
+from pipeline.cli.interrupted import INTERRUPTED, stop_interrupted
 from pipeline.orchestrate.schedule import MONTHLY_CRON
 
 speak_french()
@@ -853,9 +854,6 @@ def register_check(
     console.print(register_summary(register), markup=False, soft_wrap=True)
 
 
-INTERRUPTED = 130  # the exit code of a process stopped by Ctrl-C, as shells report it
-
-
 def main(hooks: Hooks | None = None) -> None:
     """`csi`; `hooks`: the test harness's seams (`tests/faulty_csi.py`), none in the product.
 
@@ -869,22 +867,17 @@ def main(hooks: Hooks | None = None) -> None:
     try:
         app(obj=hooks)
     except KeyboardInterrupt:
-        _stop_interrupted()
+        stop_interrupted()
     except SystemExit as done:
         if done.code == INTERRUPTED:
-            _stop_interrupted()
+            stop_interrupted()
         raise
     except RuntimeError as error:
         from pipeline.warehouse.database import interrupted
 
         if not interrupted(error):
             raise
-        _stop_interrupted()
-
-
-def _stop_interrupted() -> NoReturn:
-    _console(stderr=True).print("Interrompu : l'entrepôt est resté dans son état précédent.")
-    sys.exit(INTERRUPTED)
+        stop_interrupted()
 
 
 if __name__ == "__main__":

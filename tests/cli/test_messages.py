@@ -185,3 +185,39 @@ def test_a_french_export_refused_names_the_date_format_in_french(tmp_path, db):
         "(format attendu : JJ/MM/AAAA) (valeur lue : « 31/04/2025 »)"
     ) in out
     assert "d/m/Y" not in out
+
+
+# Run in a fresh interpreter: a Ctrl-C (KeyboardInterrupt) raised by the first import of
+# typer, as if pressed while `csi` is still starting, then the console script's `main`.
+_INTERRUPTED_WHILE_STARTING = """
+import sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "typer":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+from pipeline.cli.entry import main
+main()
+"""
+
+
+def test_a_ctrl_c_while_csi_starts_ends_in_french_without_traceback():
+    process = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_WHILE_STARTING, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 130
+    assert process.stderr == "Interrompu : l'entrepôt est resté dans son état précédent.\n"
+    assert process.stdout == ""
+
+
+def test_the_console_script_is_the_entry_module():
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "csi"]
+    assert script.value == "pipeline.cli.entry:main"
