@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.core.processes import alive
+
 PREFIX = "csi-load-"
 # Folders of versions that did not name them after their process: removed once surely idle.
 LEGACY_AGE_SECONDS = 24 * 3600
@@ -37,27 +39,10 @@ def _owner(name: str) -> int | None:
     return int(head) if head.isdigit() and "-" in name.removeprefix(PREFIX) else None
 
 
-def _alive(pid: int) -> bool:
-    """Whether a process still runs (a zombie, killed but not yet reaped, does not)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
-
-
 def _stale(path: Path) -> bool:
     pid = _owner(path.name)
     if pid is not None:
-        return not _alive(pid)
+        return not alive(pid)
     try:
         return time.time() - path.stat().st_mtime > LEGACY_AGE_SECONDS
     except OSError:

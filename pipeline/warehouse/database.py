@@ -16,12 +16,14 @@ from typing import Any
 import duckdb
 
 from pipeline.core.settings import DEFAULT_LOCK_TIMEOUT
+from pipeline.warehouse.spill import remove_stale_spill
 
 
 def connect(
     path: Path, read_only: bool = False, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, waiting a bounded time while another program holds its lock.
+    """Open the warehouse, waiting a bounded time while another program holds its lock
+    (and remove the spill files a killed process left beside it: `remove_stale_spill`).
 
     DuckDB lets one process write a file, or several read it, never both: a load
     started while an analyst has the file open waits `lock_timeout` seconds
@@ -32,6 +34,7 @@ def connect(
 
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_spill(path)
     deadline = time.monotonic() + lock_timeout
     while True:
         try:
