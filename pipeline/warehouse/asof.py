@@ -20,6 +20,7 @@ from pipeline.warehouse.database import scalar
 from pipeline.warehouse.materialise import build_models
 from pipeline.warehouse.models import CANONICAL_TABLES
 from pipeline.warehouse.schema import create_tables
+from pipeline.warehouse.spill import remove_stale_spill, spill_folder
 
 
 def _copy_canonical(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> None:
@@ -69,8 +70,14 @@ def _copy_reference(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def open_as_of(path: Path, load_id: int) -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse holding what `path` held right after load `load_id`."""
-    con = duckdb.connect()
+    """An in-memory warehouse holding what `path` held right after load `load_id`.
+
+    It spills, beyond its memory budget, where the warehouse's own connections do (an
+    in-memory database would spill to `.tmp` in the current folder): a killed run's
+    files are then removed at the next opening like theirs (`remove_stale_spill`).
+    """
+    remove_stale_spill(path)
+    con = duckdb.connect(config={"temp_directory": str(spill_folder(path))})
     con.execute(f"attach {literal(path)} as wh (read_only)")  # any path, apostrophes included
     if not scalar(con, "select count(*) from wh.loads where load_id = ?", [load_id]):
         con.close()

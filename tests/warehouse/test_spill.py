@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 
@@ -77,3 +78,23 @@ def test_only_the_files_of_processes_that_are_gone_are_removed(tmp_path):
 def test_a_warehouse_that_never_spilled_gets_no_folder(tmp_path):
     assert remove_stale_spill(tmp_path / "wh.duckdb") == []
     assert not spill_folder(tmp_path / "wh.duckdb").exists()
+
+
+def test_a_report_as_of_an_old_load_spills_beside_the_warehouse(tmp_path, monkeypatch):
+    """Not in `.tmp` of whatever folder the user ran `csi` from: the next opening would
+    never find it."""
+    from pipeline.orchestrate import steps
+    from pipeline.warehouse.asof import open_as_of
+    from tests.support import billing_rows, make_extract, patient_rows
+
+    monkeypatch.setenv("CSI_SECRETS_DIR", str(tmp_path / "secrets"))
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "wh.duckdb"
+    billing, patients = billing_rows({"act_date": "2025-01-05"}), patient_rows({"patient_id": "P1"})
+    steps.ingest(make_extract(tmp_path / "m1", billing=billing, patients=patients), db)
+    con = open_as_of(db, 1)
+    try:
+        setting = con.execute("select current_setting('temp_directory')").fetchall()[0][0]
+    finally:
+        con.close()
+    assert Path(setting) == spill_folder(db)
