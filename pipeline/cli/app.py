@@ -16,7 +16,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 
@@ -27,6 +27,9 @@ from pipeline.orchestrate.schedule import MONTHLY_CRON
 speak_french()
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
+    from prefect.deployments.runner import RunnerDeployment
     from rich.console import Console
 
     from pipeline.core.errors import InputError
@@ -494,7 +497,25 @@ def serve(
     deployment = monthly_deployment(  # CSI_DB made absolute too: runs start elsewhere
         extract_dir, db or settings.db, profile, out, cron, workers=settings.report_workers
     )
+    if PREFECT_API_URL.value():  # a temporary server has no past to catch up on
+        _catch_up(deployment, cron)
     prefect_serve(deployment)
+
+
+def _catch_up(deployment: RunnerDeployment, cron: str) -> None:
+    """Register the deployment, then plan the run its schedule missed while `csi serve`
+    was stopped (`schedule.catch_up`), saying so."""
+    from pipeline.orchestrate.schedule import catch_up
+    from pipeline.render.formatting import french_datetime
+
+    # Called outside an event loop, Prefect's dispatching method returns the id itself.
+    missed = catch_up(cast("UUID", deployment.apply()), cron)
+    if missed is not None:
+        _console().print(
+            f"Le traitement prévu le {french_datetime(missed.isoformat())} n'a pas eu lieu "
+            "(machine éteinte ou service arrêté) : il est lancé maintenant.",
+            markup=False,
+        )
 
 
 @app.command()

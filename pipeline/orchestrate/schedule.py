@@ -5,10 +5,14 @@ Imported by `csi serve` alone: the flows (and Prefect) load only when a deployme
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from prefect.deployments.runner import RunnerDeployment
 
 MONTHLY_CRON = "0 6 1 * *"  # 06:00 on the first day of every month
@@ -48,3 +52,69 @@ def monthly_deployment(
         description="Chargement de l'extraction du mois puis rapport annuel à jour (csi).",
     )
     return cast("RunnerDeployment", deployment)
+
+
+def last_fire(cron: str, now: dt.datetime) -> dt.datetime:
+    """The latest time at or before `now` the schedule fired, on the centre's clock."""
+    from cronsim import CronSim
+
+    from pipeline.orchestrate.flows import TIMEZONE
+
+    # CronSim going back yields the times strictly before its start: `now` itself included
+    # by starting a second later.
+    local = now.astimezone(ZoneInfo(TIMEZONE)).replace(microsecond=0) + dt.timedelta(seconds=1)
+    return next(CronSim(cron, local, reverse=True))
+
+
+def missed_fire(
+    cron: str, created: dt.datetime, ran_since: bool, now: dt.datetime
+) -> dt.datetime | None:
+    """The run the schedule owed since the deployment was registered and never got, if any.
+
+    Why: Prefect pauses the deployment when `csi serve` stops, and never plans a run
+    for a time that has passed. The 1st of the month spent with the machine off (or the
+    service stopped) would go by without a load or a report, and nothing would say so.
+    `ran_since`: whether any run of the deployment is planned or was made from the
+    latest fire time on (the scheduled one, or one started by hand).
+    """
+    fired = last_fire(cron, now)
+    if fired <= created or ran_since:
+        return None
+    return fired
+
+
+def catch_up(deployment_id: UUID, cron: str, now: dt.datetime | None = None) -> dt.datetime | None:
+    """Plan now, on the server, the run the schedule missed (`missed_fire`); its date.
+
+    The run is scheduled at the time it was owed, so that it reports the year it would
+    have reported then (`flows.run_date`), and carries the name `rattrapage-<date>`.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+    )
+    from prefect.states import Scheduled
+
+    now = now or dt.datetime.now(dt.UTC)
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment(deployment_id)
+        fired = last_fire(cron, now)
+        since = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            flow_run_filter=FlowRunFilter(
+                expected_start_time=FlowRunFilterExpectedStartTime.model_validate({"after_": fired})
+            ),
+            limit=1,
+        )
+        created = deployment.created or now
+        missed = missed_fire(cron, created, bool(since), now)
+        if missed is not None:
+            client.create_flow_run_from_deployment(
+                deployment_id,
+                state=Scheduled(scheduled_time=missed),
+                name=f"rattrapage-{missed:%Y-%m-%d-%H%M}",
+            )
+    return missed

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from pipeline.orchestrate.flows import FLOW_NAME, TIMEZONE
-from pipeline.orchestrate.schedule import DEPLOYMENT_NAME, monthly_deployment
+from pipeline.orchestrate.schedule import DEPLOYMENT_NAME, missed_fire, monthly_deployment
 from pipeline.orchestrate.steps import reported_year
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -326,3 +326,118 @@ def _loads(db: Path) -> list[tuple]:
         return con.execute("select load_id, outcome, finished_at from loads order by 1").fetchall()
     finally:
         con.close()
+
+
+# --- The run a stopped `csi serve` missed --------------------------------------------
+
+MONTHLY = "0 6 1 * *"
+
+
+def _paris(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("created", "ran_since", "now", "missed"),
+    [
+        # registered in November, the machine off on 1 December, back on the 3rd
+        (_paris(2026, 11, 10), False, _paris(2026, 12, 3, 9), _paris(2026, 12, 1, 6)),
+        # the same, but the run of the 1st took place (or was started by hand since)
+        (_paris(2026, 11, 10), True, _paris(2026, 12, 3, 9), None),
+        # registered on the 2nd: nothing was owed yet
+        (_paris(2026, 12, 2), False, _paris(2026, 12, 3, 9), None),
+        # back at 06:00 sharp on the 1st: that very run is owed
+        (_paris(2026, 11, 10), False, _paris(2026, 12, 1, 6), _paris(2026, 12, 1, 6)),
+        # back at 05:59 on the 1st: November's, if it never ran
+        (_paris(2026, 10, 10), False, _paris(2026, 12, 1, 5, 59), _paris(2026, 11, 1, 6)),
+        # summer time: 06:00 on the centre's clock, 04:00 UTC
+        (_paris(2027, 5, 2), False, dt.datetime(2027, 6, 2, tzinfo=dt.UTC), _paris(2027, 6, 1, 6)),
+    ],
+)
+def test_the_run_owed_is_the_latest_fire_since_registration_without_a_run(
+    created, ran_since, now, missed
+):
+    assert missed_fire(MONTHLY, created, ran_since, now) == missed
+
+
+# Registered, then paused as `csi serve` pauses its deployment when it stops; every minute.
+_REGISTERED_THEN_STOPPED = """
+import sys
+from pathlib import Path
+
+from prefect.client.orchestration import get_client
+
+from pipeline.orchestrate.schedule import monthly_deployment
+
+extract, db, out = map(Path, sys.argv[1:4])
+deployment_id = monthly_deployment(extract, db, None, out, cron="* * * * *").apply()
+with get_client(sync_client=True) as client:
+    client.pause_deployment(deployment_id)
+print(deployment_id)
+"""
+
+
+def _sample_of_the_year(extract: Path, today: dt.date) -> None:
+    """The sample's billing lines moved to the year a run of `today` reports (the year of
+    the month just ended), those up to that month only (a date in the future is refused),
+    without the register of 2025."""
+    shutil.copytree(ROOT / "data" / "sample", extract)
+    (extract / "centre_2025.yaml").unlink()
+    billing = extract / "billing_2025.csv"
+    header, *rows = billing.read_text(encoding="utf-8").splitlines(keepends=True)
+    date_column = header.split(",").index("act_date")
+    year, first_of_month = reported_year(today), today.replace(day=1).isoformat()
+    moved = [row.replace(",2025-", f",{year}-") for row in rows]
+    kept = [row for row in moved if row.split(",")[date_column] < first_of_month]
+    billing.write_text(header + "".join(kept), encoding="utf-8")
+
+
+def _runs(api: str, deployment_id: str) -> list[dict]:
+    body = {"deployments": {"id": {"any_": [deployment_id]}}, "sort": "EXPECTED_START_TIME_ASC"}
+    return httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json()
+
+
+@pytest.mark.slow
+def test_csi_serve_starts_with_the_run_its_schedule_missed(prefect_server, tmp_path):
+    api, env = prefect_server
+    extract, db, out = tmp_path / "depot", tmp_path / "entrepot.duckdb", tmp_path / "rapports"
+    _sample_of_the_year(extract, dt.datetime.now(PARIS).date())
+    while dt.datetime.now().second > 40:  # registered and paused within the same minute
+        time.sleep(1)
+    registered = subprocess.run(
+        [sys.executable, "-c", _REGISTERED_THEN_STOPPED, str(extract), str(db), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert registered.returncode == 0, registered.stderr
+    deployment_id = registered.stdout.split()[-1]
+    stopped_at = dt.datetime.now(dt.UTC)
+    # The schedule fires at the next minute while nothing serves it.
+    next_minute = stopped_at.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    time.sleep((next_minute - dt.datetime.now(dt.UTC)).total_seconds() + 3)
+    assert _runs(api, deployment_id) == []  # paused: Prefect plans nothing, runs nothing
+
+    serve_log = tmp_path / "csi-serve.log"
+    command = [str(BIN / "csi"), "serve", str(extract), "--db", str(db), "--out", str(out)]
+    serve = _start([*command, "--cron", "* * * * *"], env, serve_log, tmp_path)
+    logs = [serve_log, tmp_path / "prefect-server.log"]
+    try:
+
+        def caught_up() -> dict | None:
+            named = [r for r in _runs(api, deployment_id) if r["name"].startswith("rattrapage-")]
+            done = [r for r in named if r["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED")]
+            return done[0] if done else None
+
+        run = _wait_for("the missed run did not run", caught_up, RUN_TIMEOUT, logs)
+    finally:
+        _stop(serve)
+    assert run["state"]["type"] == "COMPLETED", _tail(serve_log)
+    owed = dt.datetime.fromisoformat(run["expected_start_time"])
+    assert owed.second == 0 and next_minute <= owed <= dt.datetime.now(dt.UTC)
+    assert run["name"] == f"rattrapage-{owed.astimezone(PARIS):%Y-%m-%d-%H%M}"
+    assert (1, "loaded") in [(load_id, status) for load_id, status, _ in _loads(db)]
+    log = " ".join(_tail(serve_log, 100_000).split())
+    assert "n'a pas eu lieu (machine éteinte ou service arrêté) : il est lancé maintenant." in log
+    assert "Traceback" not in log
