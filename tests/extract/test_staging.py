@@ -80,7 +80,14 @@ def _csi(env: dict[str, str], *args: str, fault: str | None = None) -> subproces
         stderr=subprocess.PIPE,
         text=True,
         env={**env, **extra},
+        # as a terminal starts it: a test run under `nohup` would hand the child SIGHUP
+        # ignored, which csi then rightly leaves alone (`staging.signals_interrupt`)
+        preexec_fn=_default_sighup,
     )
+
+
+def _default_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def _ingest(extract: Path, db: Path) -> list[str]:
