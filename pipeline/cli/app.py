@@ -497,9 +497,20 @@ def serve(
     deployment = monthly_deployment(  # CSI_DB made absolute too: runs start elsewhere
         extract_dir, db or settings.db, profile, out, cron, workers=settings.report_workers
     )
-    if PREFECT_API_URL.value():  # a temporary server has no past to catch up on
-        _catch_up(deployment, cron)
-    prefect_serve(deployment)
+    import httpx
+
+    try:
+        if PREFECT_API_URL.value():  # a temporary server has no past to catch up on
+            _catch_up(deployment, cron)
+        prefect_serve(deployment)
+    except httpx.HTTPError as error:  # the server is down, or refuses the deployment
+        _fail(
+            f"Le serveur Prefect {PREFECT_API_URL.value()} ne répond pas comme prévu "
+            f"({' '.join(str(error).split()) or type(error).__name__}). Démarrez-le "
+            "(« prefect server start ») ou corrigez PREFECT_API_URL, puis relancez csi serve "
+            "(docs/planification.md).",
+            code=1,
+        )
 
 
 def _catch_up(deployment: RunnerDeployment, cron: str) -> None:

@@ -441,3 +441,26 @@ def test_csi_serve_starts_with_the_run_its_schedule_missed(prefect_server, tmp_p
     log = " ".join(_tail(serve_log, 100_000).split())
     assert "n'a pas eu lieu (machine éteinte ou service arrêté) : il est lancé maintenant." in log
     assert "Traceback" not in log
+
+
+def test_csi_serve_without_its_server_says_so_in_french(tmp_path):
+    """The service started before the Prefect server (systemd restarts it): one French
+    sentence and exit 1, not a traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CSI_"))}
+    env.update(
+        PREFECT_API_URL=f"http://127.0.0.1:{_free_port()}/api",  # nothing listens there
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        CSI_SECRETS_DIR=str(tmp_path / "secrets"),
+    )
+    done = subprocess.run(
+        [str(BIN / "csi"), "serve", str(tmp_path / "depot"), "--db", str(tmp_path / "wh.duckdb")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    told = " ".join(done.stderr.split())
+    assert told.startswith(f"Erreur : Le serveur Prefect {env['PREFECT_API_URL']} ne répond pas")
+    assert "prefect server start" in told
+    assert "Traceback" not in done.stdout + done.stderr
