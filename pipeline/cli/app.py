@@ -387,7 +387,31 @@ def _report_through_prefect(
     except UsageError as error:
         _fail(str(error))
     except RuntimeError as error:  # e.g. Prefect's temporary server did not start
-        _fail(f"exécution par {runner} impossible : {' '.join(str(error).split())}")
+        _prefect_failed(error, f"Exécution par {runner}", code=2)
+
+
+def _prefect_failed(error: RuntimeError, what: str, code: int) -> NoReturn:
+    """Prefect could not run the flow (its server unreachable, its temporary server not
+    started): said in French, with what to do when PREFECT_API_URL names a server.
+
+    An interruption met inside a DuckDB statement is a RuntimeError too: it goes on to
+    `main`, which ends it with code 130.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    from pipeline.warehouse.database import interrupted
+
+    if interrupted(error):
+        raise error
+    message = (
+        f"{what} impossible : Prefect n'a pas pu exécuter le flux ({' '.join(str(error).split())})."
+    )
+    if url := PREFECT_API_URL.value():
+        message += (
+            f" Le serveur Prefect {url} (PREFECT_API_URL) doit être démarré (« prefect server "
+            "start ») ; sans PREFECT_API_URL, csi démarre son propre serveur temporaire."
+        )
+    _fail(message, code=code)
 
 
 @app.command()
@@ -422,6 +446,8 @@ def run(
         _refuse(error, extract_dir, db, settings)
     except UsageError as error:
         _fail(str(error), code=1)
+    except RuntimeError as error:
+        _prefect_failed(error, "Chargement et rapport", code=1)
     _console().print(load_message(result["load"], str(extract_dir)), markup=False)
     _print_reports(_console(), _written_reports(result["reports"]), result["reports"], started)
 

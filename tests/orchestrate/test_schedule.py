@@ -443,24 +443,36 @@ def test_csi_serve_starts_with_the_run_its_schedule_missed(prefect_server, tmp_p
     assert "Traceback" not in log
 
 
-def test_csi_serve_without_its_server_says_so_in_french(tmp_path):
-    """The service started before the Prefect server (systemd restarts it): one French
-    sentence and exit 1, not a traceback."""
+@pytest.mark.parametrize(
+    ("command", "told"),
+    [
+        (["serve"], "Erreur : Le serveur Prefect {url} ne répond pas"),
+        (["run", "--year", "2025"], "Erreur : Chargement et rapport impossible : Prefect"),
+    ],
+)
+def test_without_the_prefect_server_it_names_csi_says_so_in_french(tmp_path, command, told):
+    """PREFECT_API_URL set (as for `csi serve`) and its server down, at boot say: one
+    French sentence and exit 1, not a traceback, and nothing loaded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CSI_"))}
+    url = f"http://127.0.0.1:{_free_port()}/api"  # nothing listens there
     env.update(
-        PREFECT_API_URL=f"http://127.0.0.1:{_free_port()}/api",  # nothing listens there
+        PREFECT_API_URL=url,
         PREFECT_HOME=str(tmp_path / "prefect-home"),
         CSI_SECRETS_DIR=str(tmp_path / "secrets"),
     )
+    db = tmp_path / "wh.duckdb"
+    name, *options = command
     done = subprocess.run(
-        [str(BIN / "csi"), "serve", str(tmp_path / "depot"), "--db", str(tmp_path / "wh.duckdb")],
+        [str(BIN / "csi"), name, str(ROOT / "data" / "sample"), *options, "--db", str(db)],
         env=env,
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 1
-    told = " ".join(done.stderr.split())
-    assert told.startswith(f"Erreur : Le serveur Prefect {env['PREFECT_API_URL']} ne répond pas")
-    assert "prefect server start" in told
+    message = " ".join(done.stderr.split())
+    assert message.startswith(told.format(url=url)), message
+    assert "prefect server start" in message
     assert "Traceback" not in done.stdout + done.stderr
+    assert not db.exists()
