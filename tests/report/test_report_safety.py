@@ -52,6 +52,27 @@ def report_cli(db: Path, out: Path, *args: str) -> object:
 # --------------------------------------------------------------------------- refusals
 
 
+def test_an_output_folder_that_is_a_file_is_refused_in_french(tmp_path, db):
+    """`--out` naming a file (or a path through one): a French sentence naming it, exit 2,
+    the file untouched."""
+    part_year(tmp_path, db)
+    taken = tmp_path / "rapport.pdf"
+    taken.write_bytes(b"%PDF-1.7 someone else's")
+    for out in (taken, taken / "rapports"):
+        result = runner.invoke(
+            app,
+            ["report", "--year", "2025", "--db", str(db), "--out", str(out), "--format", "json"],
+            env={"COLUMNS": "400"},  # the long path on one line
+        )
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        reason = "un élément du chemin est un fichier, pas un dossier."
+        assert f"Impossible d'écrire les rapports dans {out} : {reason}" in said
+        assert "Traceback" not in said and "NotADirectoryError" not in said
+    assert taken.read_bytes() == b"%PDF-1.7 someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jan-feb", "rapport.pdf", db.name]
+
+
 @pytest.mark.parametrize(
     ("centre", "said"),
     [
