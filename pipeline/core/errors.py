@@ -7,6 +7,7 @@ rule, in French, so that the centre's secretary can fix the export at its source
 
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,3 +281,19 @@ def warehouse_reason(message: str) -> str:
         if re.search(pattern, message):
             return reason
     return "ouverture impossible"
+
+
+# Why the system refused to write a file or a folder, by its error number, in French.
+_WRITE_REASONS = {
+    errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
+    errno.EEXIST: "un fichier porte déjà le nom d'un dossier à créer",
+    errno.EACCES: "droits d'écriture insuffisants",
+    errno.EPERM: "droits d'écriture insuffisants",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "disque en lecture seule",
+}
+
+
+def write_reason(error: OSError) -> str:
+    """Why a file or a folder could not be written, in French (never the system's text)."""
+    return _WRITE_REASONS.get(error.errno or 0, "écriture impossible")

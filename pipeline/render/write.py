@@ -7,7 +7,6 @@ from the same dict by `pipeline.render.xlsx`.
 
 from __future__ import annotations
 
-import errno
 import functools
 import json
 import os
@@ -23,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from pipeline.core import labels
-from pipeline.core.errors import UsageError
+from pipeline.core.errors import UsageError, write_reason
 from pipeline.core.resources import resource_dir
 from pipeline.render.formatting import (
     act_parts,
@@ -193,22 +192,10 @@ def write_report(
     return [target / f"annexe3.{fmt}" for fmt in formats]
 
 
-# Why a report could not be written, by the system's error number, in French.
-_WRITE_REASONS = {
-    errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
-    errno.EEXIST: "un fichier porte déjà le nom d'un dossier à créer",
-    errno.EACCES: "droits d'écriture insuffisants",
-    errno.EPERM: "droits d'écriture insuffisants",
-    errno.ENOSPC: "disque plein",
-    errno.EROFS: "disque en lecture seule",
-}
-
-
 def _not_writable(out: Path, error: OSError) -> UsageError:
     """The report's folder cannot be written: which folder, why, what to do."""
-    reason = _WRITE_REASONS.get(error.errno or 0, "écriture impossible")
     return UsageError(
-        f"Impossible d'écrire les rapports dans {out} : {reason}. Choisissez un autre "
+        f"Impossible d'écrire les rapports dans {out} : {write_reason(error)}. Choisissez un autre "
         "dossier (--out) ou corrigez celui-ci ; les rapports déjà en place sont intacts."
     )
 

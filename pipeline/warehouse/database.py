@@ -30,10 +30,15 @@ def connect(
     (`Settings.lock_timeout`, `CSI_LOCK_TIMEOUT`), then stops with a clear message
     instead of blocking forever.
     """
-    from pipeline.core.errors import UsageError, WarehouseBusy, warehouse_reason
+    from pipeline.core.errors import UsageError, WarehouseBusy, warehouse_reason, write_reason
 
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(
+                f"Entrepôt impossible à créer : {path} : {write_reason(error)}."
+            ) from None
     remove_stale_spill(path)
     deadline = time.monotonic() + lock_timeout
     while True:

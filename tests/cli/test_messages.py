@@ -221,3 +221,16 @@ def test_the_console_script_is_the_entry_module():
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "csi"]
     assert script.value == "pipeline.cli.entry:main"
+
+
+def test_a_warehouse_path_through_a_file_is_refused_in_french(tmp_path):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("à garder", encoding="utf-8")
+    extract = make_extract(tmp_path / "mars", billing=billing_rows({"act_date": "2025-03-01"}))
+    db = taken / "entrepot.duckdb"
+    result = runner.invoke(app, ["ingest", str(extract), "--db", str(db)], env={"COLUMNS": "400"})
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert f"Entrepôt impossible à créer : {db} : un fichier porte déjà le nom" in said
+    assert not any(name in result.output for name in PYTHON_NAMES)
+    assert taken.read_text(encoding="utf-8") == "à garder"
