@@ -33,7 +33,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.core.canonical import FINESS_PATTERN
-from pipeline.core.errors import Finding, UsageError
+from pipeline.core.errors import Finding, UsageError, write_reason
 from pipeline.extract.readers import FILE, ROW
 
 # Separators people put between a NIR's groups: spaces (any, NBSP included), dots, dashes.
@@ -221,6 +221,16 @@ class Keyring:
         if self.secrets_dir is None:  # a programming error: no folder was handed down
             raise RuntimeError("Keyring without secrets_dir: pass Settings.secrets_dir")
         path = key_path(self.secrets_dir, finess)
+        try:
+            return self._secret_at(finess, path)
+        except OSError as error:  # the folder or the file cannot be made or read
+            raise KeyFileError(
+                f"Dossier des clés de pseudonymisation inutilisable : {path.parent} : "
+                f"{write_reason(error)}. Désignez un dossier réservé aux clés (variable "
+                "CSI_SECRETS_DIR), ou corrigez celui-ci, puis relancez le chargement."
+            ) from None
+
+    def _secret_at(self, finess: str, path: Path) -> bytes:
         known = self.stored(finess)
         first_use = known.fingerprint is None and not known.has_pseudonyms
         _secure_folder(path.parent)

@@ -216,3 +216,22 @@ def test_key_problems_are_usage_errors_not_tracebacks(tmp_path, secrets):
     (secrets / f"{FINESS}.key").write_text("zz" * 32)
     with pytest.raises(KeyFileError, match="illisible"):
         Keyring(secrets_dir=secrets).secret(FINESS)
+
+
+def test_a_secrets_folder_that_cannot_be_made_refuses_the_load_in_french(tmp_path, monkeypatch):
+    """CSI_SECRETS_DIR through a file: no key can be kept, so nothing is loaded."""
+    taken = tmp_path / "notes.txt"
+    taken.write_text("à garder", encoding="utf-8")
+    monkeypatch.setenv("CSI_SECRETS_DIR", str(taken / "cles"))
+    db = tmp_path / "wh.duckdb"
+    result = _ingest(_extract(tmp_path / "m1"), db)
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert (
+        f"Dossier des clés de pseudonymisation inutilisable : {taken / 'cles'} : un élément "
+        "du chemin est un fichier, pas un dossier." in said
+    )
+    assert "Traceback" not in said and "Error" not in said
+    assert taken.read_text(encoding="utf-8") == "à garder"
+    if db.exists():
+        assert _state(db)["billing_lines"] == [] and _state(db)["loads"] == []
