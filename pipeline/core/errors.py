@@ -71,6 +71,8 @@ class InputError(Exception):
     # Noted on the way out by the flows (`pipeline.orchestrate.flows`): the folder the refusal
     # was written to, and whether its French message was logged already.
     rejection_folder: Path | None = field(default=None, init=False, repr=False, compare=False)
+    # Or why that folder could not be written (French: the folder and the reason).
+    rejection_problem: str | None = field(default=None, init=False, repr=False, compare=False)
     csi_logged: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __str__(self) -> str:

@@ -91,7 +91,8 @@ def expected_message(error: Exception) -> str:
     """The French text of an expected error, as `csi ingest` prints it."""
     folder = getattr(error, "rejection_folder", None)
     if isinstance(error, InputError):
-        return "\n".join(steps.refusal_lines(error, folder)) if folder else error.describe()
+        told = folder or error.rejection_problem
+        return "\n".join(steps.refusal_lines(error, folder)) if told else error.describe()
     return str(error)
 
 

@@ -13,12 +13,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import InputError, ProfileError, UsageError, plain_reason
+from pipeline.core.errors import (
+    InputError,
+    ProfileError,
+    UsageError,
+    plain_reason,
+    write_reason,
+)
 from pipeline.core.settings import Settings
 from pipeline.core.sql import literal
 from pipeline.warehouse.database import catalog, connect, scalar
@@ -163,7 +170,13 @@ def refusal_lines(error: InputError, folder: Path | None) -> list[str]:
     lines += [f"  • {f.describe()}" for f in error.findings[:REFUSAL_FINDINGS_SHOWN]]
     if len(error.findings) > REFUSAL_FINDINGS_SHOWN:
         lines.append(f"  … et {len(error.findings) - REFUSAL_FINDINGS_SHOWN} autre(s).")
-    if folder is None:
+    if folder is None and error.rejection_problem:
+        lines.append(
+            "Rien n'a été chargé : l'entrepôt est inchangé. Le dossier de rejet n'a pas pu "
+            f"être écrit ({error.rejection_problem}) : seuls les premiers problèmes sont "
+            "listés ici ; corrigez ce dossier pour avoir le détail complet."
+        )
+    elif folder is None:
         lines.append(
             "Rien n'a été chargé : l'entrepôt est inchangé. Corrigez le profil d'import, "
             "puis relancez."
@@ -194,12 +207,17 @@ def write_rejection(
     folder = (
         _settings(settings).warehouse(db).parent / "rejets" / f"{stamp}_{Path(extract_dir).name}"
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "erreurs.txt").write_text(error.describe(limit=10_000) + "\n", encoding="utf-8")
-    with (folder / "quarantaine.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["file", "row", "column", "rule", "value"])
-        writer.writeheader()
-        writer.writerows(f.as_dict() for f in error.findings)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "erreurs.txt").write_text(error.describe(limit=10_000) + "\n", encoding="utf-8")
+        with (folder / "quarantaine.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["file", "row", "column", "rule", "value"])
+            writer.writeheader()
+            writer.writerows(f.as_dict() for f in error.findings)
+    except OSError as problem:  # the refusal itself must still be told
+        shutil.rmtree(folder, ignore_errors=True)
+        error.rejection_problem = f"{folder} : {write_reason(problem)}"
+        return None
     return folder
 
 

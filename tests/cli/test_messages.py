@@ -234,3 +234,19 @@ def test_a_warehouse_path_through_a_file_is_refused_in_french(tmp_path):
     assert f"Entrepôt impossible à créer : {db} : un fichier porte déjà le nom" in said
     assert not any(name in result.output for name in PYTHON_NAMES)
     assert taken.read_text(encoding="utf-8") == "à garder"
+
+
+def test_a_refusal_whose_rejection_folder_cannot_be_written_is_still_told(tmp_path):
+    """A file named `rejets` where the rejection folder goes: the problems are printed all
+    the same, with why their full list could not be written; exit 1, nothing loaded."""
+    (tmp_path / "rejets").write_text("à garder", encoding="utf-8")
+    bad = make_extract(tmp_path / "mars", billing=billing_rows({"act_date": "2025-13-45"}))
+    db = tmp_path / "wh.duckdb"
+    result = runner.invoke(app, ["ingest", str(bad), "--db", str(db)], env={"COLUMNS": "400"})
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "billing.csv, ligne 1, colonne « act_date » : date impossible" in said
+    assert "Le dossier de rejet n'a pas pu être écrit (" in said
+    assert "un élément du chemin est un fichier, pas un dossier) : seuls les premiers" in said
+    assert not any(name in result.output for name in PYTHON_NAMES)
+    assert (tmp_path / "rejets").read_text(encoding="utf-8") == "à garder"
