@@ -7,7 +7,8 @@ table written, transaction open) or `billing-batch` (a batch staged, the staging
 on disk), the load announces itself on stderr and waits to be stopped. With
 `CSI_SIGNAL_AFTER=billing:0.3:SIGTERM` instead, the load goes on and the process sends
 itself that signal 0.3 s after that point, wherever the load is then (in Python or in a
-DuckDB statement).
+DuckDB statement). With `CSI_RAISE_AFTER=billing:OutOfMemoryException`, the load raises
+that DuckDB error at that point, as DuckDB itself would mid-statement.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline.core.settings import Hooks
 
 FAULT_VARIABLE = "CSI_FAULT_AFTER"
 SIGNAL_VARIABLE = "CSI_SIGNAL_AFTER"
+RAISE_VARIABLE = "CSI_RAISE_AFTER"
 MARK = "csi-fault-point"
 WAIT_SECONDS = 3600  # far longer than any test: the test stops the process first
 
@@ -52,7 +54,24 @@ def signal_after(plan: str):
     return fault_point
 
 
+def raise_at(plan: str):
+    """A `fault_point` hook that raises, at the point `plan` names, that DuckDB error."""
+    import duckdb
+
+    point, name = plan.split(":")
+
+    def fault_point(reached: str) -> None:
+        if reached == point:
+            raise getattr(duckdb, name)(f"{name} raised by the test at {point}")
+
+    return fault_point
+
+
 if __name__ == "__main__":
     plan = os.environ.get(SIGNAL_VARIABLE)
-    hook = signal_after(plan) if plan else stop_at(os.environ.get(FAULT_VARIABLE))
+    failure = os.environ.get(RAISE_VARIABLE)
+    if failure:
+        hook = raise_at(failure)
+    else:
+        hook = signal_after(plan) if plan else stop_at(os.environ.get(FAULT_VARIABLE))
     main(Hooks(fault_point=hook))

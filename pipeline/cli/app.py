@@ -917,7 +917,8 @@ def main(hooks: Hooks | None = None) -> None:
 
     Every interruption ends the same way, in French, with code 130: a Ctrl-C or a SIGTERM
     met in Python (typer turns it into a silent exit 130) or in the middle of a DuckDB
-    statement (DuckDB raises its own « Query interrupted »).
+    statement (DuckDB raises its own « Query interrupted »). DuckDB failing on its own
+    (out of memory, disk full) is said in French too, with exit 1 (`engine_failure`).
     """
     from pipeline.core.settings import share_cores
 
@@ -930,12 +931,16 @@ def main(hooks: Hooks | None = None) -> None:
         if done.code == INTERRUPTED:
             stop_interrupted()
         raise
-    except RuntimeError as error:
-        from pipeline.warehouse.database import interrupted
+    except Exception as error:
+        from pipeline.warehouse.database import engine_failure, interrupted
 
-        if not interrupted(error):
+        if interrupted(error):
+            stop_interrupted()
+        told = engine_failure(error)
+        if told is None:
             raise
-        stop_interrupted()
+        _console(stderr=True).print(f"[bold red]Erreur :[/] {told}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ class Settings:
             "secrets_dir": read("CSI_SECRETS_DIR", Path, default_secrets_dir()),
             "report_workers": read("CSI_REPORT_WORKERS", _workers, None),
             "source_date_epoch": read("SOURCE_DATE_EPOCH", _epoch, None),
-            "phase_log": read("CSI_PHASE_LOG", Path, None),
+            "phase_log": read("CSI_PHASE_LOG", _phase_log, None),
         }
         if len(problems) == 1:
             raise SettingsError(
@@ -149,7 +149,31 @@ def _seconds(text: str) -> float:
 def _memory_limit(text: str) -> str:
     if not MEMORY_LIMIT_PATTERN.match(text):
         raise ValueError("une taille est attendue (par exemple 1GB, 512MB ou 50%)")
+    size = _bytes(text)
+    if size is not None and size < MIN_MEMORY_BYTES:
+        raise ValueError("au moins 100MB sont nécessaires à DuckDB (par exemple 512MB)")
     return text.replace(" ", "")
+
+
+# Below this, DuckDB cannot even create the warehouse's tables (it stops out of memory).
+MIN_MEMORY_BYTES = 100 * 1000**2
+_UNITS = {"b": 1, "byte": 1, "bytes": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3}
+_UNITS |= {"tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def _bytes(text: str) -> float | None:
+    """A DuckDB size in bytes (`512MB`, `1.5GiB`); None for a share of the RAM (`50%`)."""
+    found = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([a-z%]+)\s*$", text, re.IGNORECASE)
+    if found is None or found.group(2) == "%":
+        return None
+    return float(found.group(1)) * _UNITS[found.group(2).lower()]
+
+
+def _phase_log(text: str) -> Path:
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise ValueError(f"le dossier {path.parent} n'existe pas (ou n'est pas un dossier)")
+    return path
 
 
 def _workers(text: str) -> int:

@@ -148,3 +148,32 @@ def commit(con: duckdb.DuckDBPyConnection, *, merge_row_groups: bool) -> None:
     finally:
         with tidying():
             con.execute(f"set max_vacuum_tasks = {int(tasks)}")
+
+
+def engine_failure(error: BaseException) -> str | None:
+    """What to tell the user when DuckDB itself stops a statement (None: not DuckDB's).
+
+    Why: out of memory (a budget too small for the work, `CSI_MEMORY_LIMIT`) or a full
+    disk can meet any command; the transaction is then rolled back, and the user needs
+    the cause and the remedy in French, not DuckDB's English traceback.
+    """
+    if not isinstance(error, duckdb.Error):
+        return None
+    kept = "Rien n'a été enregistré : l'entrepôt est dans son état précédent."
+    text = str(error)
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return (
+            "DuckDB n'a pas eu assez de mémoire pour terminer. Donnez-lui-en davantage "
+            "(variable CSI_MEMORY_LIMIT, 512MB par défaut : par exemple 2GB) ou fermez "
+            f"d'autres programmes, puis relancez. {kept}"
+        )
+    if "No space left on device" in text:
+        return (
+            "Disque plein : libérez de la place (entrepôt, dossier temporaire), puis "
+            f"relancez. {kept}"
+        )
+    first = " ".join(text.split())[:300]
+    return (
+        f"DuckDB a rencontré une erreur inattendue ({type(error).__name__} : {first}). "
+        f"{kept} Relancez ; si l'erreur revient, signalez-la avec la commande lancée."
+    )

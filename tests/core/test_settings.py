@@ -83,6 +83,12 @@ def test_every_variable_is_read_into_its_field():
         ("CSI_REPORT_WORKERS", "0", "un nombre entier d'au moins 1"),
         ("CSI_REPORT_WORKERS", "quatre", "un nombre entier d'au moins 1"),
         ("SOURCE_DATE_EPOCH", "2026-01-01", "un nombre de secondes depuis le 1er janvier 1970"),
+        # DuckDB could not even create the tables (it stopped out of memory at 1KB)
+        ("CSI_MEMORY_LIMIT", "1KB", "au moins 100MB sont nécessaires à DuckDB"),
+        ("CSI_MEMORY_LIMIT", "99MB", "au moins 100MB sont nécessaires à DuckDB"),
+        ("CSI_MEMORY_LIMIT", "0.09GiB", "au moins 100MB sont nécessaires à DuckDB"),
+        ("CSI_PHASE_LOG", "/dev/null/phases.jsonl", "le dossier /dev/null n'existe pas"),
+        ("CSI_PHASE_LOG", "/nulle-part/phases.jsonl", "le dossier /nulle-part n'existe pas"),
     ],
 )
 def test_an_unusable_value_is_refused_in_french_naming_variable_and_value(name, value, expected):
@@ -104,7 +110,7 @@ def test_every_unusable_variable_is_named_in_one_message():
     assert message.endswith("Corrigez-les ou supprimez-les, puis relancez.")
 
 
-@pytest.mark.parametrize("value", ["1GB", "512MB", "1.5GiB", "2 GB", "50%", "4gb"])
+@pytest.mark.parametrize("value", ["1GB", "512MB", "1.5GiB", "2 GB", "50%", "4gb", "100MB"])
 def test_the_memory_sizes_accepted_are_sizes_duckdb_accepts(value):
     limit = Settings.from_environ({"CSI_MEMORY_LIMIT": value}).memory_limit
     con = duckdb.connect()

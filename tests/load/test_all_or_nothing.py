@@ -27,7 +27,7 @@ def _state(db: Path) -> dict[str, list]:
 
 def _csi(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """`csi` in a child process; `CSI_FAULT_AFTER` in `env`: the test entry that stops there."""
-    faults = ("CSI_FAULT_AFTER", "CSI_SIGNAL_AFTER")
+    faults = ("CSI_FAULT_AFTER", "CSI_SIGNAL_AFTER", "CSI_RAISE_AFTER")
     entry = "tests.faulty_csi" if any(f in (env or {}) for f in faults) else "pipeline.cli.app"
     return subprocess.Popen(
         [sys.executable, "-m", entry, *args],
@@ -107,6 +107,31 @@ def test_a_signal_wherever_it_lands_rolls_back_in_french(loaded, long_extract, s
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "Interrompu : l'entrepôt est resté dans son état précédent." in " ".join(err.split())
+    assert "Traceback" not in err
+    assert _state(db) == before
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        ("OutOfMemoryException", "DuckDB n'a pas eu assez de mémoire pour terminer."),
+        ("IOException", "DuckDB a rencontré une erreur inattendue (IOException"),
+    ],
+)
+def test_duckdb_failing_mid_load_rolls_back_in_french(loaded, failure, said):
+    """DuckDB stopping on its own (out of memory, an I/O error) with the billing table
+    written and the transaction open: exit 1, the cause and the remedy in French, no
+    traceback, the warehouse as it was."""
+    db, extract = loaded
+    before = _state(db)
+    process = _csi(
+        "ingest", str(extract), "--db", str(db), env={"CSI_RAISE_AFTER": f"billing:{failure}"}
+    )
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    told = " ".join(err.split())
+    assert said in told
+    assert "Rien n'a été enregistré : l'entrepôt est dans son état précédent." in told
     assert "Traceback" not in err
     assert _state(db) == before
 
