@@ -182,10 +182,15 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+# The last second of year 9999: a report's date must be a date (`datetime` ends there).
+LAST_EPOCH = 253_402_300_799
+
+
 def _epoch(text: str) -> int:
-    if not text.isdigit():
+    if not text.isdigit() or int(text) > LAST_EPOCH:
         raise ValueError(
-            "un nombre de secondes depuis le 1er janvier 1970 est attendu (par exemple 1767225600)"
+            "un nombre de secondes depuis le 1er janvier 1970 est attendu (par exemple "
+            "1767225600), au plus 253402300799 (31 décembre 9999)"
         )
     return int(text)
 

@@ -83,6 +83,7 @@ def test_every_variable_is_read_into_its_field():
         ("CSI_REPORT_WORKERS", "0", "un nombre entier d'au moins 1"),
         ("CSI_REPORT_WORKERS", "quatre", "un nombre entier d'au moins 1"),
         ("SOURCE_DATE_EPOCH", "2026-01-01", "un nombre de secondes depuis le 1er janvier 1970"),
+        ("SOURCE_DATE_EPOCH", "99999999999999", "au plus 253402300799 (31 décembre 9999)"),
         # DuckDB could not even create the tables (it stopped out of memory at 1KB)
         ("CSI_MEMORY_LIMIT", "1KB", "au moins 100MB sont nécessaires à DuckDB"),
         ("CSI_MEMORY_LIMIT", "99MB", "au moins 100MB sont nécessaires à DuckDB"),
