@@ -481,6 +481,16 @@ def verify(
         finess, year, as_of = meta["centre_finess"], meta["year"], meta["as_of_load"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"Rapport JSON illisible : {report_path} ({plain_reason(exc)})") from None
+    if not (
+        isinstance(finess, str)
+        and _whole(year)
+        and _whole(as_of)
+        and isinstance(meta.get("inputs"), list)
+    ):
+        raise UsageError(
+            f"Rapport JSON illisible : {report_path} (meta.centre_finess, meta.year, "
+            "meta.as_of_load ou meta.inputs n'ont pas la forme d'un rapport de csi)."
+        )
     settings = _settings(settings)
     path = settings.warehouse(db)
     if not path.exists():
@@ -495,6 +505,11 @@ def verify(
     finally:
         con.close()
     return differences(original, again)
+
+
+def _whole(value: object) -> bool:
+    """A whole number as JSON holds it (not a boolean, not a string of digits)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 SQL_ROWS_SHOWN = 1_000  # `csi sql` prints at most this many rows: a terminal is no export

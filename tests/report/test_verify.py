@@ -57,3 +57,30 @@ def test_a_warehouse_never_loaded_misses_every_input(tmp_path):
         assert missing_inputs(con, [{"file": "billing.csv", "sha256": "aa"}]) == [
             {"file": "billing.csv", "sha256": "aa"}
         ]
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"centre_finess": "750000001", "year": "2025", "as_of_load": 1, "inputs": []},
+        {"centre_finess": "750000001", "year": 2025, "as_of_load": True, "inputs": []},
+        {"centre_finess": 750000001, "year": 2025, "as_of_load": 1, "inputs": []},
+        {"centre_finess": "750000001", "year": 2025, "as_of_load": 1},  # no inputs at all
+    ],
+)
+def test_a_json_that_is_not_a_csi_report_is_refused_before_any_query(tmp_path, meta):
+    """Valid JSON of another shape: a French refusal (exit 2), not DuckDB's type error."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli.app import app
+
+    db = tmp_path / "wh.duckdb"
+    duckdb.connect(str(db)).close()
+    report = tmp_path / "annexe3.json"
+    report.write_text(json.dumps({"meta": meta}), encoding="utf-8")
+    result = CliRunner().invoke(app, ["verify", str(report), "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert "n'ont pas la forme d'un rapport de csi" in " ".join(result.output.split())
+    assert "Traceback" not in result.output and "DuckDB" not in result.output
