@@ -74,8 +74,8 @@ def missed_fire(
     Why: Prefect pauses the deployment when `csi serve` stops, and never plans a run
     for a time that has passed. The 1st of the month spent with the machine off (or the
     service stopped) would go by without a load or a report, and nothing would say so.
-    `ran_since`: whether any run of the deployment is planned or was made from the
-    latest fire time on (the scheduled one, or one started by hand).
+    `ran_since`: whether any run of the deployment was due between the latest fire time
+    and now (the scheduled one, still waiting or done, or one started by hand).
     """
     fired = last_fire(cron, now)
     if fired <= created or ran_since:
@@ -104,8 +104,10 @@ def catch_up(deployment_id: UUID, cron: str, now: dt.datetime | None = None) -> 
         fired = last_fire(cron, now)
         since = client.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
-            flow_run_filter=FlowRunFilter(
-                expected_start_time=FlowRunFilterExpectedStartTime.model_validate({"after_": fired})
+            flow_run_filter=FlowRunFilter(  # runs planned later do not stand for the one owed
+                expected_start_time=FlowRunFilterExpectedStartTime.model_validate(
+                    {"after_": fired, "before_": now}
+                )
             ),
             limit=1,
         )
