@@ -773,12 +773,15 @@ def profile_check(
 
     Chaque fichier du dossier est listé avec la table dont il suit le motif, ou « ignoré ».
     """
-    from pipeline.core.errors import InputError
+    from pipeline.core.errors import InputError, UsageError
     from pipeline.extract.profile_check import check_extract, list_files
     from pipeline.extract.profiles import load_profile
+    from pipeline.orchestrate.steps import check_extract_dir
 
-    if not extract_dir.is_dir():
-        _fail(f"Dossier d'extraction introuvable : {extract_dir}", code=1)
+    try:
+        check_extract_dir(extract_dir)
+    except UsageError as error:
+        _fail(str(error), code=1)
     try:
         profile_def = load_profile(profile)
         listed = list_files(extract_dir, profile_def)

@@ -107,7 +107,7 @@ def _load(
     from pipeline.extract.profiles import load_profile
     from pipeline.load.loader import load_extract
 
-    _check_extract_dir(Path(extract_dir))
+    check_extract_dir(Path(extract_dir))
     extract = open_extract(Path(extract_dir), load_profile(profile))
     path = settings.warehouse(db)
     created = not path.exists()
@@ -132,7 +132,7 @@ def _remove_warehouse_file(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _check_extract_dir(directory: Path) -> None:
+def check_extract_dir(directory: Path) -> None:
     """Refuse a mistyped folder as a usage error, before anything is read.
 
     Nothing was read, so nothing is quarantined: an `InputError` here would make a

@@ -613,3 +613,6 @@ def test_profile_check_lists_the_files_even_when_none_matches(tmp_path):
     missing = runner.invoke(app, ["profile", "check", str(tmp_path / "absent")])
     assert missing.exit_code == 1
     assert "Dossier d'extraction introuvable" in missing.output
+    a_file = runner.invoke(app, ["profile", "check", str(extract / "export.txt")])
+    assert a_file.exit_code == 1  # named as what it is, as csi ingest names it
+    assert "export.txt est un fichier, pas un dossier" in " ".join(a_file.output.split())
