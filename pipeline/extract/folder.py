@@ -25,7 +25,15 @@ from pipeline.core.errors import Finding, InputError
 from pipeline.extract.coerce import MAX_FINDINGS_PER_COLUMN, coerce
 from pipeline.extract.profiles import Profile
 from pipeline.extract.pseudonym import Keyring, pseudonymise
-from pipeline.extract.readers import FILE, ROW, SourceFile, find_files, sha256_of, source_batches
+from pipeline.extract.readers import (
+    FILE,
+    ROW,
+    SourceFile,
+    find_files,
+    sha256_of,
+    source_batches,
+    unusable_entries,
+)
 from pipeline.extract.validate import (
     MAX_FINDINGS,
     Ranked,
@@ -116,7 +124,8 @@ class Extract:
     profile_def: Profile
     sources: list[SourceFile]
     registers: list[tuple[str, CentreRegister]] = field(default_factory=list)
-    register_findings: list[Finding] = field(default_factory=list)
+    # What is wrong with the folder's own files: registers, entries no file can be read from.
+    folder_findings: list[Finding] = field(default_factory=list)
     findings: dict[str, TableFindings] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)  # per file name
     scopes: set[tuple[str, str, int | None]] = field(default_factory=set)
@@ -136,14 +145,14 @@ class Extract:
 
     @property
     def refused(self) -> bool:
-        return bool(self.register_findings) or any(f.any() for f in self.findings.values())
+        return bool(self.folder_findings) or any(f.any() for f in self.findings.values())
 
     def file_order(self) -> dict[str, int]:
         return {s.path.name: i for i, s in enumerate(self.sources)}
 
     def all_findings(self) -> list[Finding]:
         found = [f for t in TABLES if t in self.findings for f in self.findings[t].ordered(t)]
-        return found + self.register_findings
+        return found + self.folder_findings
 
     def add_duplicates(self, table: str, rows: list[tuple[str, int]]) -> None:
         """Rows (file, row) whose key another row of the extract also has."""
@@ -258,9 +267,9 @@ def open_extract(directory: Path, profile: Profile) -> Extract:
     if not directory.is_dir():
         raise InputError(f"Dossier d'extraction introuvable : {directory}")
     sources = find_files(directory, profile)
-    register_findings: list[Finding] = []
-    registers = _read_registers(directory, register_findings)
-    if not sources and not registers and not register_findings:
+    folder_findings = unusable_entries(directory, profile)
+    registers = _read_registers(directory, folder_findings)
+    if not sources and not registers and not folder_findings:
         raise InputError(
             f"Aucun fichier reconnu dans {directory}",
             [
@@ -271,4 +280,4 @@ def open_extract(directory: Path, profile: Profile) -> Extract:
                 )
             ],
         )
-    return Extract(directory, profile, sources, registers, register_findings)
+    return Extract(directory, profile, sources, registers, folder_findings)

@@ -23,6 +23,7 @@ from pipeline.extract.readers import (
     delimiter_problem,
     find_files,
     known_words,
+    unusable_entries,
     wrong_delimiter,
 )
 
@@ -102,7 +103,16 @@ def check_file(source: SourceFile, profile: Profile) -> FileCheck:
 
 
 def check_extract(directory: Path, profile: Profile) -> list[FileCheck]:
-    return [check_file(source, profile) for source in find_files(directory, profile)]
+    """Each file a table's pattern names, checked; and each entry it names that no file
+    can be read from (`readers.unusable_entries`), as the load would refuse it."""
+    checks = [check_file(source, profile) for source in find_files(directory, profile)]
+    for finding in unusable_entries(directory, profile):
+        name = Path(finding.file)
+        table = next(
+            (t for t, m in profile.tables.items() if any(name.match(p) for p in m.files)), ""
+        )
+        checks.append(FileCheck(table=table, file=finding.file, error=finding.rule))
+    return checks
 
 
 def _is_register(path: Path) -> bool:

@@ -68,6 +68,32 @@ def find_files(extract_dir: Path, profile: Profile) -> list[SourceFile]:
     return found
 
 
+def unusable_entries(extract_dir: Path, profile: Profile) -> list[Finding]:
+    """Entries a table's pattern names that no file can be read from: a broken link, a
+    pipe, a device (a folder is only ignored: an export may keep one beside its files).
+
+    Why: skipped in silence, a billing file replaced by a broken link would load a part
+    of the extract as if it were the whole.
+    """
+    findings: list[Finding] = []
+    seen: set[Path] = set()
+    for mapping in profile.tables.values():
+        for pattern in mapping.files:
+            for path in sorted(extract_dir.glob(pattern)):
+                if path in seen or path.is_file() or path.is_dir():
+                    continue
+                seen.add(path)
+                kind = "lien cassé" if path.is_symlink() else "fichier spécial (tube, périphérique)"
+                findings.append(
+                    Finding(
+                        path.name,
+                        f"{kind}, pas un fichier à lire : remplacez-le par le fichier exporté, "
+                        "ou retirez-le du dossier",
+                    )
+                )
+    return findings
+
+
 def _wrong_encoding(path: Path, encoding: str) -> InputError:
     return unreadable(
         path,

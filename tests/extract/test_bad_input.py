@@ -209,3 +209,33 @@ def test_a_register_alone_and_unreadable_is_named_with_its_line(
     assert isinstance(result.exception, SystemExit), result.exception  # no crash
     assert f"centre_2025.yaml, {expected}" in out
     assert _warehouse_state(loaded_db) == before
+
+
+def test_entries_no_file_can_be_read_from_are_refused_not_skipped(tmp_path):
+    """A billing file replaced by a broken link, a pipe named as patients: skipped, they
+    would load a part of the extract as the whole. A folder beside the files is ignored."""
+    import os
+
+    extract = make_extract(
+        tmp_path / "mars",
+        billing=billing_rows({"act_date": "2025-03-01"}),
+        patients=patient_rows({"patient_id": "P1"}),
+    )
+    (extract / "billing_2025-02.csv").symlink_to(tmp_path / "parti-ailleurs.csv")
+    os.mkfifo(extract / "patients_suite.csv")  # opened, it would wait for a writer forever
+    (extract / "billing_archives").mkdir()
+    db = tmp_path / "wh.duckdb"
+    result = runner.invoke(app, ["ingest", str(extract), "--db", str(db)], env={"COLUMNS": "300"})
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "Extraction refusée : 2 problème(s) à corriger" in said
+    assert "billing_2025-02.csv : lien cassé, pas un fichier à lire" in said
+    assert "patients_suite.csv : fichier spécial (tube, périphérique), pas un fichier" in said
+    assert "billing_archives" not in said
+    checked = runner.invoke(
+        app, ["profile", "check", str(extract), "--profile", "canonical"], env={"COLUMNS": "300"}
+    )
+    assert checked.exit_code == 1
+    told = " ".join(checked.output.split())
+    assert "billing_2025-02.csv (billing, non lu) : À corriger lien cassé" in told
+    assert "patients_suite.csv (patients, non lu) : À corriger fichier spécial" in told
