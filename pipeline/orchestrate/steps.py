@@ -28,7 +28,7 @@ from pipeline.core.errors import (
 )
 from pipeline.core.settings import Settings
 from pipeline.core.sql import literal
-from pipeline.warehouse.database import catalog, connect, scalar
+from pipeline.warehouse.database import catalog, connect, make_folder, scalar
 from pipeline.warehouse.schema import initialise
 
 if TYPE_CHECKING:  # the loader imports pandera and pandas: only `ingest` needs them
@@ -347,12 +347,7 @@ def snapshot(
         raise UsageError(
             f"{blocking} est un fichier, pas un dossier : copie impossible vers {destination}."
         )
-    try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"Impossible de créer le dossier {destination.parent} ({exc.strerror})."
-        ) from None
+    make_folder(destination.parent, f"Impossible de créer le dossier {destination.parent}")
     _remove_abandoned_copies(destination)
     partial = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
     con = connect(path, read_only=True, lock_timeout=settings.lock_timeout)

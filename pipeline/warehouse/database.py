@@ -30,15 +30,10 @@ def connect(
     (`Settings.lock_timeout`, `CSI_LOCK_TIMEOUT`), then stops with a clear message
     instead of blocking forever.
     """
-    from pipeline.core.errors import UsageError, WarehouseBusy, warehouse_reason, write_reason
+    from pipeline.core.errors import UsageError, WarehouseBusy, warehouse_reason
 
     if not read_only:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise UsageError(
-                f"Entrepôt impossible à créer : {path} : {write_reason(error)}."
-            ) from None
+        make_folder(path.parent, f"Entrepôt impossible à créer : {path}")
     remove_stale_spill(path)
     deadline = time.monotonic() + lock_timeout
     while True:
@@ -57,6 +52,16 @@ def connect(
                     "(csi snapshot)."
                 ) from None
             time.sleep(0.5)
+
+
+def make_folder(folder: Path, refusal: str) -> None:
+    """Create `folder` (and its parents) or refuse: `refusal`, then the reason in French."""
+    from pipeline.core.errors import UsageError, write_reason
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{refusal} : {write_reason(error)}.") from None
 
 
 def catalog(con: duckdb.DuckDBPyConnection) -> str:
