@@ -33,7 +33,8 @@ DEFAULT_MEMORY_LIMIT = "512MB"  # DuckDB's budget during a load: it spills beyon
 
 # DuckDB's sizes: a number, then a unit (`1GB`, `512MB`, `1.5GiB`) or a share of the RAM.
 MEMORY_LIMIT_PATTERN = re.compile(
-    r"^\s*\d+(\.\d+)?\s*(b|bytes?|kb|mb|gb|tb|kib|mib|gib|tib|%)\s*$", re.IGNORECASE
+    r"^\s*(?P<number>\d+(\.\d+)?)\s*(?P<unit>b|bytes?|kb|mb|gb|tb|kib|mib|gib|tib|%)\s*$",
+    re.IGNORECASE,
 )
 
 # Set where Prefect starts, before it is imported (it reads its settings at import):
@@ -163,10 +164,10 @@ _UNITS |= {"tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 10
 
 def _bytes(text: str) -> float | None:
     """A DuckDB size in bytes (`512MB`, `1.5GiB`); None for a share of the RAM (`50%`)."""
-    found = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([a-z%]+)\s*$", text, re.IGNORECASE)
-    if found is None or found.group(2) == "%":
+    found = MEMORY_LIMIT_PATTERN.match(text)
+    if found is None or found["unit"] == "%":
         return None
-    return float(found.group(1)) * _UNITS[found.group(2).lower()]
+    return float(found["number"]) * _UNITS[found["unit"].lower()]
 
 
 def _phase_log(text: str) -> Path:
