@@ -33,6 +33,7 @@ from pipeline.extract.readers import (
     sha256_of,
     source_batches,
     unusable_entries,
+    unusable_finding,
 )
 from pipeline.extract.validate import (
     MAX_FINDINGS,
@@ -267,7 +268,7 @@ def open_extract(directory: Path, profile: Profile) -> Extract:
     if not directory.is_dir():
         raise InputError(f"Dossier d'extraction introuvable : {directory}")
     sources = find_files(directory, profile)
-    folder_findings = unusable_entries(directory, profile)
+    folder_findings = [unusable_finding(s) for s in unusable_entries(directory, profile)]
     registers = _read_registers(directory, folder_findings)
     if not sources and not registers and not folder_findings:
         raise InputError(

@@ -24,6 +24,7 @@ from pipeline.extract.readers import (
     find_files,
     known_words,
     unusable_entries,
+    unusable_finding,
     wrong_delimiter,
 )
 
@@ -106,12 +107,9 @@ def check_extract(directory: Path, profile: Profile) -> list[FileCheck]:
     """Each file a table's pattern names, checked; and each entry it names that no file
     can be read from (`readers.unusable_entries`), as the load would refuse it."""
     checks = [check_file(source, profile) for source in find_files(directory, profile)]
-    for finding in unusable_entries(directory, profile):
-        name = Path(finding.file)
-        table = next(
-            (t for t, m in profile.tables.items() if any(name.match(p) for p in m.files)), ""
-        )
-        checks.append(FileCheck(table=table, file=finding.file, error=finding.rule))
+    for source in unusable_entries(directory, profile):
+        finding = unusable_finding(source)
+        checks.append(FileCheck(table=source.table, file=finding.file, error=finding.rule))
     return checks
 
 

@@ -55,43 +55,46 @@ class SourceFile:
     path: Path
 
 
-def find_files(extract_dir: Path, profile: Profile) -> list[SourceFile]:
-    """List the extract's files per table, following the profile's globs."""
+def _named_entries(extract_dir: Path, profile: Profile) -> list[SourceFile]:
+    """Every entry but a folder that a table's pattern names, with the first such table."""
     found: list[SourceFile] = []
     claimed: set[Path] = set()
     for table, mapping in profile.tables.items():
         for pattern in mapping.files:
             for path in sorted(extract_dir.glob(pattern)):
-                if path.is_file() and path not in claimed and not path.name.startswith("~$"):
+                if path not in claimed and not path.is_dir():
                     claimed.add(path)
                     found.append(SourceFile(table, path))
     return found
 
 
-def unusable_entries(extract_dir: Path, profile: Profile) -> list[Finding]:
+def find_files(extract_dir: Path, profile: Profile) -> list[SourceFile]:
+    """List the extract's files per table, following the profile's globs."""
+    return [
+        s
+        for s in _named_entries(extract_dir, profile)
+        if s.path.is_file() and not s.path.name.startswith("~$")
+    ]
+
+
+def unusable_entries(extract_dir: Path, profile: Profile) -> list[SourceFile]:
     """Entries a table's pattern names that no file can be read from: a broken link, a
     pipe, a device (a folder is only ignored: an export may keep one beside its files).
 
     Why: skipped in silence, a billing file replaced by a broken link would load a part
     of the extract as if it were the whole.
     """
-    findings: list[Finding] = []
-    seen: set[Path] = set()
-    for mapping in profile.tables.values():
-        for pattern in mapping.files:
-            for path in sorted(extract_dir.glob(pattern)):
-                if path in seen or path.is_file() or path.is_dir():
-                    continue
-                seen.add(path)
-                kind = "lien cassé" if path.is_symlink() else "fichier spécial (tube, périphérique)"
-                findings.append(
-                    Finding(
-                        path.name,
-                        f"{kind}, pas un fichier à lire : remplacez-le par le fichier exporté, "
-                        "ou retirez-le du dossier",
-                    )
-                )
-    return findings
+    return [s for s in _named_entries(extract_dir, profile) if not s.path.is_file()]
+
+
+def unusable_finding(source: SourceFile) -> Finding:
+    """The refusal of an entry of `unusable_entries`."""
+    kind = "lien cassé" if source.path.is_symlink() else "fichier spécial (tube, périphérique)"
+    return Finding(
+        source.path.name,
+        f"{kind}, pas un fichier à lire : remplacez-le par le fichier exporté, "
+        "ou retirez-le du dossier",
+    )
 
 
 def _wrong_encoding(path: Path, encoding: str) -> InputError:
