@@ -5,9 +5,10 @@ Why: issue 11 compares `csi ingest` with DuckDB loading the files alone
 polars (the library reader the issue asks for) and hands DuckDB Arrow batches; this
 script does only that part, on the same files: polars reads each table (CSV as text,
 `scan_csv(infer_schema=False)`, then cast to the contract's types; Parquet as typed),
-numbers each row, and DuckDB inserts the batches as one Arrow stream into the
-warehouse's own tables (`pipeline.warehouse.schema.table_ddl`: decimals, enums, the
-lineage columns), in one transaction. No profile, no pseudonymisation, no check, no
+numbers each row, and DuckDB inserts the batches (Arrow string views, as csi hands
+them: `load.batches.arrow_of`) as one Arrow stream into the warehouse's own tables
+(`pipeline.warehouse.schema.table_ddl`: decimals, enums, the lineage columns), in one
+transaction. No profile, no pseudonymisation, no check, no
 replay detection, no history, no refresh.
 
 csi's ingest ÷ this is what csi's own work costs (checks, pseudonyms, messages);
@@ -30,6 +31,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.core.canonical import DECIMAL_PLACES, LAYOUT, Column, Kind, Table
+from pipeline.load.batches import arrow_of
 from pipeline.warehouse.schema import table_ddl
 
 BATCH_ROWS = 1 << 20
@@ -79,12 +81,12 @@ def _frames(path: Path, table: Table) -> Iterator[pl.DataFrame]:
 
 def _stream(paths: list[Path], table: Table) -> pa.RecordBatchReader:
     frames = (frame for path in paths for frame in _frames(path, table))
-    first = next(frames).to_arrow()
+    first = arrow_of(next(frames))
 
     def batches() -> Iterator[pa.RecordBatch]:
         yield from first.to_batches()
         for frame in frames:
-            yield from frame.to_arrow().cast(first.schema).to_batches()
+            yield from arrow_of(frame).cast(first.schema).to_batches()
 
     return pa.RecordBatchReader.from_batches(first.schema, batches())
 

@@ -29,7 +29,7 @@ from pipeline.extract.folder import Extract
 from pipeline.extract.pseudonym import Keyring, StoredKey
 from pipeline.extract.staging import remove_stale, signals_interrupt, staging_folder
 from pipeline.extract.validate import MAX_FINDINGS
-from pipeline.load.batches import Lookahead, checked_batches, run_stream
+from pipeline.load.batches import Lookahead, arrow_of, checked_batches, run_stream
 from pipeline.load.matches import StoredKeys
 from pipeline.warehouse.database import column_types, commit, first_row, scalar, tidying
 from pipeline.warehouse.materialise import refresh_load
@@ -82,7 +82,7 @@ def _one_pass(frame: pl.DataFrame) -> pa.RecordBatchReader:
     batches (gigabytes). Streamed, the batch is read in place (no staged file to write
     and read back) and freed as soon as it is inserted; the stream can be read once.
     """
-    table = frame.to_arrow()  # no copy: the frame's own buffers
+    table = arrow_of(frame)  # no copy: the frame's own buffers
     schema, batches = table.schema, table.to_batches()
     del table
 

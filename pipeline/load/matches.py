@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from pipeline.core.canonical import KEYS, WAREHOUSE_TABLES
+from pipeline.load.batches import arrow_of
 from pipeline.warehouse.database import column_types, scalar
 
 
@@ -45,7 +46,7 @@ class StoredKeys:
 
     def __call__(self, frame: pl.DataFrame) -> bool:
         keys = KEYS[self._table]
-        self._cursor.register("batch_keys", frame.select(keys).to_arrow())
+        self._cursor.register("batch_keys", arrow_of(frame.select(keys)))
         try:
             typed = f"(select {self._typed} from batch_keys)"
             shared = scalar(
