@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from benchmarks.bare_duckdb import timed_load
 from pipeline.core.canonical import DECIMAL_PLACES, LAYOUT, Column, Kind, Table
 from pipeline.load.batches import arrow_of
 from pipeline.warehouse.schema import table_ddl
@@ -107,12 +107,8 @@ def load(con: duckdb.DuckDBPyConnection, directory: Path) -> int:
 
 
 def main(argv: list[str]) -> None:
-    directory, db = Path(argv[0]), Path(argv[1])
-    started = time.perf_counter()
-    con = duckdb.connect(str(db))
-    lines = load(con, directory)
-    con.close()
-    print(json.dumps({"load_s": time.perf_counter() - started, "billing_lines": lines}))
+    load_s, lines = timed_load(load, Path(argv[0]), Path(argv[1]))
+    print(json.dumps({"load_s": load_s, "billing_lines": lines}))
 
 
 if __name__ == "__main__":
