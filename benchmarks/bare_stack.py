@@ -8,8 +8,8 @@ script does only that part, on the same files: polars reads each table (CSV as t
 numbers each row, and DuckDB inserts the batches (Arrow string views, as csi hands
 them: `load.batches.arrow_of`) as one Arrow stream into the warehouse's own tables
 (`pipeline.warehouse.schema.table_ddl`: decimals, enums, the lineage columns), in one
-transaction. No profile, no pseudonymisation, no check, no
-replay detection, no history, no refresh.
+transaction. No profile, no pseudonymisation, no check, no replay detection, no
+history, no refresh.
 
 csi's ingest ÷ this is what csi's own work costs (checks, pseudonyms, messages);
 this ÷ the bare load is what the prescribed stack costs before csi does anything.
@@ -42,6 +42,12 @@ _POLARS_TYPES: dict[Kind, pl.DataType] = {
     Kind.TIME: pl.Time(),
     Kind.BOOLEAN: pl.Boolean(),
 }
+# Text that a plain cast does not read, parsed as `generate.py` writes it.
+_PARSERS = {
+    Kind.DATE: lambda expr: expr.str.to_date("%Y-%m-%d"),
+    Kind.TIME: lambda expr: expr.str.to_time("%H:%M", strict=False),
+    Kind.BOOLEAN: lambda expr: expr.str.to_lowercase() == "true",
+}
 
 
 def _typed(column: Column, written: pl.DataType) -> pl.Expr:
@@ -49,14 +55,8 @@ def _typed(column: Column, written: pl.DataType) -> pl.Expr:
     expr = pl.col(column.name)
     if column.kind is Kind.DECIMAL:
         return expr.cast(pl.Decimal(column.digits, DECIMAL_PLACES))
-    if written != pl.String or column.kind is Kind.TEXT:
-        return expr.cast(_POLARS_TYPES[column.kind])
-    if column.kind is Kind.DATE:
-        return expr.str.to_date("%Y-%m-%d")
-    if column.kind is Kind.TIME:
-        return expr.str.to_time("%H:%M", strict=False)  # as `generate.py` writes it
-    if column.kind is Kind.BOOLEAN:
-        return expr.str.to_lowercase() == "true"
+    if written == pl.String and column.kind in _PARSERS:
+        return _PARSERS[column.kind](expr)
     return expr.cast(_POLARS_TYPES[column.kind])
 
 

@@ -40,12 +40,14 @@ SIZES = {"1M": 1_000_000, "10M": 10_000_000}
 YEAR = "2025"
 BARE_MODELS = "bare DuckDB: the product's models"
 BARE_STACK = "bare stack: polars + DuckDB load"
+BARE_LOAD = "bare DuckDB: load"
 # The phases a load reports (`CSI_PHASE_LOG`), as named in the results.
 PHASES = {
     "ingest_s": "read, check, insert",
     "refresh_s": "refresh of the models",
     "commit_s": "commit",
 }
+INGEST_ITSELF = f"csi ingest: {PHASES['ingest_s']}"
 
 
 @dataclass
@@ -182,9 +184,7 @@ class Bench:
                 scale, fmt, "bare DuckDB (load + aggregates)", [*script, str(db)], lines, data / fmt
             )
         )
-        self.measures.append(
-            Measure(scale, fmt, "bare DuckDB: load", round(result["load_s"], 2), 0, lines)
-        )
+        self.measures.append(Measure(scale, fmt, BARE_LOAD, round(result["load_s"], 2), 0, lines))
         self.measures.append(
             Measure(
                 scale, fmt, "bare DuckDB: aggregates", round(result["aggregates_s"], 2), 0, lines
@@ -242,8 +242,8 @@ class Bench:
             result = json.loads(run([*script, str(bare_db), "--load-only"], self.env)[2])
             bare_db.unlink(missing_ok=True)
             load = round(result["load_s"], 2)
-            self.measures.append(Measure(scale, fmt, f"bare DuckDB: load{pair}", load, 0, lines))
-            print(f"{scale:>4} {fmt:8} {'bare DuckDB: load' + pair:34} {load:7.2f} s", flush=True)
+            self.measures.append(Measure(scale, fmt, BARE_LOAD + pair, load, 0, lines))
+            print(f"{scale:>4} {fmt:8} {BARE_LOAD + pair:34} {load:7.2f} s", flush=True)
             self.stack(scale, fmt, data, lines, pair)
             db = self.work / f"pair-csi-{scale}-{fmt}.duckdb"
             ingest = [*CSI, "ingest", str(data / fmt), "--db", str(db)]
@@ -308,7 +308,7 @@ def _split_pair(candidate: str) -> tuple[str, str]:
 
 def markdown(measures: list[Measure], info: dict) -> str:
     """The results table and the targets, as shown in the README."""
-    loads = [m for m in measures if _split_pair(m.candidate)[0] == "bare DuckDB: load"]
+    loads = [m for m in measures if _split_pair(m.candidate)[0] == BARE_LOAD]
     base = {(m.scale, m.fmt, _split_pair(m.candidate)[1]): m for m in loads}
     aggs = {(m.scale, m.fmt): m for m in measures if m.candidate == "bare DuckDB: aggregates"}
     whole = {(m.scale, m.fmt): m for m in measures if m.candidate.startswith("bare DuckDB (")}
@@ -323,7 +323,7 @@ def markdown(measures: list[Measure], info: dict) -> str:
     for m in measures:
         key = (m.scale, m.fmt)
         stem, pair = _split_pair(m.candidate)
-        if stem in ("csi ingest", f"csi ingest: {PHASES['ingest_s']}", BARE_STACK):
+        if stem in ("csi ingest", INGEST_ITSELF, BARE_STACK):
             reference = base.get((m.scale, m.fmt, pair))
             ratio = _ratio(m.wall_s, reference.wall_s) if reference else "–"
         elif stem == f"csi ingest: {PHASES['refresh_s']}":
@@ -347,7 +347,7 @@ def targets(measures: list[Measure]) -> list[str]:
     verdicts = []
     for fmt in ("csv", "parquet"):
         ingest = found.get(("10M", fmt, "csi ingest"))
-        load = found.get(("10M", fmt, "bare DuckDB: load"))
+        load = found.get(("10M", fmt, BARE_LOAD))
         report = found.get(("10M", fmt, "csi report (json)"))
         aggs = found.get(("10M", fmt, "bare DuckDB: aggregates"))
         empty = found.get(("10M", fmt, "monthly 1M into empty"))
@@ -362,7 +362,8 @@ def targets(measures: list[Measure]) -> list[str]:
                 f"{median:.2f}×, median of {len(ratios)} alternating runs "
                 f"({', '.join(f'{r:.2f}' for r in ratios)}) — {state}"
             )
-        stack, own = _ingest_ratios(measures, fmt, BARE_STACK), _stack_ratios(measures, fmt)
+        stack = _pair_ratios(measures, fmt, BARE_STACK, BARE_LOAD)
+        own = _pair_ratios(measures, fmt, INGEST_ITSELF, BARE_STACK)
         if stack and own:
             verdicts.append(
                 f"  - of which the libraries themselves (polars reads, DuckDB inserts, nothing "
@@ -421,16 +422,9 @@ def targets(measures: list[Measure]) -> list[str]:
     return verdicts
 
 
-def _ingest_ratios(
-    measures: list[Measure], fmt: str, numerator: str = f"csi ingest: {PHASES['ingest_s']}"
-) -> list[float]:
-    """At 10M lines, `numerator` (the ingest itself) ÷ the bare load, pair by pair."""
-    return _pair_ratios(measures, fmt, numerator, "bare DuckDB: load")
-
-
-def _stack_ratios(measures: list[Measure], fmt: str) -> list[float]:
-    """At 10M lines, the ingest itself ÷ the bare stack, pair by pair."""
-    return _pair_ratios(measures, fmt, f"csi ingest: {PHASES['ingest_s']}", BARE_STACK)
+def _ingest_ratios(measures: list[Measure], fmt: str) -> list[float]:
+    """At 10M lines, the ingest itself ÷ the bare load, pair by pair (`Bench.pairs`)."""
+    return _pair_ratios(measures, fmt, INGEST_ITSELF, BARE_LOAD)
 
 
 def _pair_ratios(
