@@ -371,7 +371,8 @@ def _load_table(
             else:
                 totals[0] += _append_run(con, table, load_id, batches, extract)
             hooks.fault_point(f"{table}-batch")  # batches inserted, the next one being read
-    extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
+    if not extract.keys_distinct(table):
+        extract.add_duplicates(table, _duplicates(con, table, load_id, extract.file_order()))
     return totals[0], totals[1], totals[2]
 
 
