@@ -3,8 +3,9 @@
 Why: the targets (ingest, models refreshed, ≤ 1.5× the bare load + 1.0× the bare
 aggregates; the all-centres and the one-centre report ≤ 1.0× the bare aggregates;
 peak RSS ≤ 1 GiB; a monthly load into a full warehouse ≤ 1.5× into an empty one;
-`csi --help` < 0.5 s) are only meaningful measured together, on the same files, on the
-same machine, in the same run.
+a stray quote in a 1M-line CSV refused at its row in seconds; `csi --help` < 0.5 s)
+are only meaningful measured together, on the same files, on the same machine, in the
+same run.
 
 Every candidate runs as a child process; its wall time is measured here and its peak
 RSS read from the kernel's accounting of that very child (`os.wait4`), so no candidate
@@ -48,6 +49,9 @@ PHASES = {
     "commit_s": "commit",
 }
 INGEST_ITSELF = f"csi ingest: {PHASES['ingest_s']}"
+STRAY_QUOTE = "csi ingest refusing a stray quote"
+STRAY_ROW = 3  # the data row whose first field opens a quote never closed
+STRAY_LIMIT_S = 10.0  # "refused in seconds"
 
 
 @dataclass
@@ -66,8 +70,12 @@ class Measure:
         return self.lines / self.wall_s if self.wall_s and self.lines else 0.0
 
 
-def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS of the child in MiB, stdout) of one child process.
+def run(
+    command: list[str], env: dict[str, str] | None = None, exit_code: int = 0
+) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS of the child in MiB, stdout) of one child process, which
+    must end with `exit_code` (when it is not 0, what the child wrote to stderr follows
+    its stdout: csi says there why it refused).
 
     The child is reaped with `os.wait4`, whose usage is that child's own (and its
     children's): its peak RSS is exact, whatever ran before.
@@ -82,9 +90,13 @@ def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, f
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
-        if child.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{err.read()[-3000:]}")
-        return wall, usage.ru_maxrss / 1024, out.read()
+        if child.returncode != exit_code:
+            raise RuntimeError(
+                f"{' '.join(command)} ended with {child.returncode}, not {exit_code}:\n"
+                f"{err.read()[-3000:]}"
+            )
+        said = out.read() + (err.read() if exit_code else "")
+        return wall, usage.ru_maxrss / 1024, said
 
 
 def warm(folder: Path) -> None:
@@ -262,6 +274,28 @@ class Bench:
         copy.unlink()
         empty.unlink()
 
+    def stray_quote(self, data: Path) -> None:
+        """`csi ingest` of the 1M-line billing CSV with one quote left open on its third
+        data row: refused (exit 1) at that row, in seconds (issue 11)."""
+        folder = self.work / "stray-quote"
+        folder.mkdir()
+        name = "billing_2025.csv"
+        with (data / "csv" / name).open("rb") as source, (folder / name).open("wb") as target:
+            for number, line in enumerate(source):
+                target.write(line.replace(b",", b',"', 1) if number == STRAY_ROW else line)
+        command = [*CSI, "ingest", str(folder), "--db", str(self.work / "stray-quote.duckdb")]
+        warm(folder)
+        wall, rss, out = run(command, self.env, exit_code=1)
+        said = " ".join(out.split())
+        named = f"ligne {STRAY_ROW}" in said and "guillemet" in said
+        self.measures.append(
+            Measure("1M", "csv", STRAY_QUOTE, round(wall, 2), round(rss), 0, ok=named)
+        )
+        if not named:
+            self.checks.append(f"the stray quote was not named at row {STRAY_ROW}: {said[:300]}")
+        print(f"  1M csv      {STRAY_QUOTE:34} {wall:7.2f} s {rss:7.0f} MiB", flush=True)
+        shutil.rmtree(folder)
+
     def help_time(self) -> None:
         walls = [run([str(CSI_SCRIPT), "--help"], self.env)[0] for _ in range(7)]
         self.measures.append(
@@ -416,6 +450,11 @@ def targets(measures: list[Measure]) -> list[str]:
                         f"{fmt}: peak RSS of {m.candidate} ≤ 1024 MiB", m.peak_rss_mb, 1024, "MiB"
                     )
                 )
+    stray = found.get(("1M", "csv", STRAY_QUOTE))
+    if stray:
+        name = f"a stray quote in a 1M-line CSV refused at its row in ≤ {STRAY_LIMIT_S:.0f} s"
+        verdict = _verdict(name, stray.wall_s, STRAY_LIMIT_S)
+        verdicts.append(verdict if stray.ok else f"- {name}: its row not named — missed")
     help_ = found.get(("-", "-", "csi --help (median of 7)"))
     if help_:
         verdicts.append(_verdict("csi --help < 0.5 s", help_.wall_s, 0.5))
@@ -486,6 +525,8 @@ def main(argv: list[str] | None = None) -> None:
         bench.help_time()
         for scale in args.sizes.split(","):
             data = generate(SIZES[scale])
+            if scale == "1M" and "csv" in args.formats:
+                bench.stray_quote(data)
             for fmt in args.formats.split(","):
                 db = bench.pipeline(scale, fmt, data, SIZES[scale])
                 bare = bench.bare(scale, fmt, data, SIZES[scale])
