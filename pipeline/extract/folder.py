@@ -197,7 +197,10 @@ class Extract:
             self._digests[source.path.name] = _HASHER.submit(sha256_of, source.path)
             try:
                 for text in source_batches(source, self.profile_def, workdir=workdir):
-                    yield self._checked(table, text, found, headers, order)
+                    checked = self._checked(table, text, found, headers, order)
+                    del text  # while suspended, hold the typed batch alone
+                    yield checked
+                    del checked
             except InputError as exc:
                 refused = exc.findings or [Finding(source.path.name, exc.summary)]
                 found.files.extend(refused)

@@ -980,10 +980,14 @@ def source_batches(
         # One chunk per column: a streamed CSV batch arrives in a dozen chunks, and every
         # later `select` mixing them with single-chunk columns would copy them again.
         frame = to_canonical(raw.rechunk(), source, profile, first_row, clean)
+        del raw
         rows += frame.height
         if len(unknown) < MAX_UNKNOWN_VALUES:
             unknown += unknown_values(frame, source, profile)
-        yield map_values(frame, source, profile)  # checked too: every problem in one run
+        mapped = map_values(frame, source, profile)  # checked too: every problem in one run
+        del frame  # while suspended, hold the one frame handed out
+        yield mapped
+        del mapped
     if unknown:
         raise InputError(
             f"Valeurs non reconnues dans {source.path.name}", unknown[:MAX_UNKNOWN_VALUES]
