@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import polars as pl
 
@@ -30,6 +30,9 @@ from pipeline.core.canonical import DEFAULTS, TABLES, Column, Kind
 from pipeline.core.errors import SENSITIVE_COLUMNS, Finding, InputError, plain_reason, unreadable
 from pipeline.core.settings import prepare_polars_csv
 from pipeline.extract.profiles import BOOLEAN_TARGETS, FileFormat, Profile, TableMapping
+
+if TYPE_CHECKING:
+    from polars.lazyframe.in_process import InProcessQuery
 
 # (first data row, frame of the file's own columns, columns the reader wrote clean itself)
 RawBatches = Iterator[tuple[int, pl.DataFrame, frozenset[str]]]
@@ -582,18 +585,43 @@ def _nested_columns(path: Path, frame: pl.DataFrame, mapping: TableMapping) -> l
 
 
 def _parquet_batches(path: Path, batch_rows: int, mapping: TableMapping) -> RawBatches:
-    """The file's rows in typed batches, read by polars' own Parquet reader.
+    """The file's rows in typed batches, read by polars' own Parquet reader, one slice
+    of the file at a time, the next slice read while the caller checks this one.
 
     Why not pyarrow's batches: turning them into polars frames copied every string (at
     10M lines, 1.26 s and 2.0 CPU-s against 0.3 s for polars reading the file itself).
+    Why slices rather than `collect_batches`: polars' streaming batches are decoded
+    ahead of a slower reader, and here DuckDB writing the previous ones is slower. A
+    10M-line ingest peaked at 980–1032 MiB that way, against 816–820 MiB by slices one
+    ahead (`_one_ahead`), which also came out faster (7.8 s against 8.0 s).
     """
+    query = pl.scan_parquet(path)
+    rows = query.select(pl.len()).collect().item()
+    slices = (query.slice(offset, batch_rows) for offset in range(0, rows, batch_rows))
     next_row = 1
-    for typed in pl.scan_parquet(path).collect_batches(chunk_size=batch_rows, lazy=True):
+    for typed in _one_ahead(slices):
         nested = _nested_columns(path, typed, mapping)
         if nested:
             raise InputError(f"Colonnes illisibles dans {path.name}", nested)
         yield next_row, typed, _written_columns(typed)
         next_row += typed.height
+
+
+def _one_ahead(queries: Iterator[pl.LazyFrame]) -> Iterator[pl.DataFrame]:
+    """Each query's frame, in order, the next query running in polars' background while
+    the caller works on the current frame (two frames at most, whoever is slower)."""
+    running: InProcessQuery | None = None
+    try:
+        for query in queries:
+            previous, running = running, query.collect(background=True)
+            if previous is not None:
+                yield previous.fetch_blocking()
+        if running is not None:
+            last, running = running, None
+            yield last.fetch_blocking()
+    finally:
+        if running is not None:  # the caller stopped early: no result is wanted
+            running.cancel()
 
 
 def _xlsx_batches(

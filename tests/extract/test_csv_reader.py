@@ -382,3 +382,25 @@ def test_a_quote_closed_in_the_middle_of_a_value_is_named_at_its_row(tmp_path, l
     lines = [HEADER, _line(3), _line(4).replace(",N1,", ',"N1"x,')]
     out = _refused(_write(tmp_path / "bad", "billing.csv", ("\n".join(lines)).encode()), loaded)
     assert 'billing.csv, ligne 2 : guillemet (") mal placé' in out
+
+
+def test_parquet_slices_keep_every_row_in_order_and_its_number(tmp_path):
+    """Read one slice ahead (`readers._one_ahead`): batches of 3 rows over 8, numbered
+    from 1 across slices; a reader that stops early leaves no query running."""
+    from pipeline.extract.profiles import TableMapping
+    from pipeline.extract.readers import _parquet_batches
+
+    path = tmp_path / "billing.parquet"
+    pl.DataFrame({"line_no": list(range(1, 9)), "act_code": ["AMI"] * 8}).write_parquet(path)
+    mapping = TableMapping(files=("billing*",))
+    batches = [
+        (first, f.get_column("line_no").to_list())
+        for first, f, _ in _parquet_batches(path, 3, mapping)
+    ]
+    assert batches == [(1, [1, 2, 3]), (4, [4, 5, 6]), (7, [7, 8])]
+    reader = _parquet_batches(path, 3, mapping)
+    assert next(reader)[0] == 1
+    reader.close()  # the second slice, already started, is cancelled
+    empty = tmp_path / "empty.parquet"
+    pl.DataFrame({"line_no": []}, schema={"line_no": pl.Int64}).write_parquet(empty)
+    assert list(_parquet_batches(empty, 3, mapping)) == []
