@@ -173,10 +173,11 @@ class Extract:
 
         Why: that query reads every key of the load back from the warehouse and sorts
         their hashes, 1.4 CPU-s at 10M lines on a path where both cores are busy;
-        hashing each batch's keys as it passes and counting distinct hashes costs a
-        third of it. Equal keys have equal hashes, so distinct hashes prove distinct keys;
-        a shared hash (a repeat, or one chance in 10¹¹ at 10M rows) leaves the decision
-        to the query, as does a refused extract (its rows left out or keys lost).
+        hashing each batch's keys as it passes and sorting the hashes costs a third of
+        it. Equal keys have equal hashes, so distinct hashes prove distinct keys; a
+        shared hash (a repeat, or by chance: about one load in 370 000 at 10M rows)
+        leaves the decision to the query, as does a refused extract (its rows left out
+        or keys lost).
         """
         hashes = np.frombuffer(self._key_hashes.pop(table, array("Q")), dtype=np.uint64)
         if self.refused:
